@@ -1,0 +1,29 @@
+# `make demo` and `make test` each set up .venv (with pip) if needed, then run.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.ffnn-installed
+
+.PHONY: demo test bench theory notebook clean install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[all,dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/ffnn compare --backends numpy,torch,tensorflow --hidden 128,64 --epochs 10 --out runs/demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
+theory: $(STAMP)
+	$(BIN)/ffnn theory --out docs/theory
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache build src/*.egg-info

@@ -1,0 +1,135 @@
+"""One validated configuration that flows from the CLI to every backend."""
+from __future__ import annotations
+
+import numbers
+from dataclasses import asdict, dataclass, fields
+
+from .schedules import SCHEDULES, make_schedule
+
+__all__ = ["TrainConfig", "LOSSES", "MONITORS"]
+
+LOSSES = ("mse", "cross-entropy")
+MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+DTYPES = ("float32", "float64")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _finite(v) -> bool:
+    return v == v and abs(v) != float("inf")
+
+
+# name: (check, requirement shown in the error)
+_RULES = {
+    "epochs": (lambda v: _is_int(v) and v > 0, "a positive integer"),
+    "batch_size": (lambda v: _is_int(v) and v > 0, "a positive integer"),
+    "learning_rate": (lambda v: _is_real(v) and _finite(v) and v > 0, "a positive number"),
+    "loss": (lambda v: v in LOSSES, "one of " + ", ".join(LOSSES)),
+    "schedule": (lambda v: v in SCHEDULES, "one of " + ", ".join(SCHEDULES)),
+    "seed": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
+    "early_stopping": (lambda v: v is None or (_is_int(v) and v > 0), "None or a positive integer (patience)"),
+    "monitor": (lambda v: v in MONITORS, "one of " + ", ".join(MONITORS)),
+    "min_delta": (lambda v: _is_real(v) and _finite(v) and v >= 0, "a non-negative number"),
+    "shuffle": (lambda v: isinstance(v, bool), "True or False"),
+    "dtype": (lambda v: v in DTYPES, "one of " + ", ".join(DTYPES)),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run, validated on construction.
+
+    Parameters
+    ----------
+    layer_sizes : tuple of int
+        ``(n_inputs, hidden_1, ..., n_classes)``, e.g. ``(784, 128, 64, 10)``;
+        at least two entries, all positive.
+    epochs : int, default 10
+    batch_size : int, default 128
+        ``1`` gives per-sample updates (the problem set's protocol).
+    learning_rate : float, default 0.1
+        For ``schedule="time-based"`` the starting rate, a positive integer.
+    loss : {"mse", "cross-entropy"}, default "cross-entropy"
+        ``"mse"`` only in the NumPy backend.
+    schedule : {"constant", "time-based"}, default "constant"
+    seed : int, default 1
+        Seeds weight initialisation and the shuffling of every epoch.
+    early_stopping : int or None, default None
+        Patience in epochs; ``None`` trains for all ``epochs``.
+    monitor : {"val_loss", "val_accuracy", "loss", "accuracy"}, default "val_loss"
+    min_delta : float, default 0.0
+        Smallest change of ``monitor`` that counts as an improvement.
+    shuffle : bool, default True
+    dtype : {"float32", "float64"}, default "float32"
+    """
+
+    layer_sizes: tuple = (784, 128, 64, 10)
+    epochs: int = 10
+    batch_size: int = 128
+    learning_rate: float = 0.1
+    loss: str = "cross-entropy"
+    schedule: str = "constant"
+    seed: int = 1
+    early_stopping: int | None = None
+    monitor: str = "val_loss"
+    min_delta: float = 0.0
+    shuffle: bool = True
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        sizes = self.layer_sizes
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+            raise ValueError(f"layer_sizes must be a sequence of positive integers, got {sizes!r}")
+        sizes = tuple(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes!r}")
+        for s in sizes:
+            if not (_is_int(s) and s > 0):
+                raise ValueError(f"layer_sizes must be positive integers, got {s!r} in {sizes!r}")
+        object.__setattr__(self, "layer_sizes", tuple(int(s) for s in sizes))
+        for f in fields(self):
+            if f.name in _RULES:
+                check, need = _RULES[f.name]
+                value = getattr(self, f.name)
+                if not check(value):
+                    raise ValueError(f"{f.name} must be {need}, got {value!r}")
+        make_schedule(self.schedule, self.learning_rate)  # time-based needs an integer rate
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layer_sizes[0]
+
+    @property
+    def n_classes(self) -> int:
+        return self.layer_sizes[-1]
+
+    @property
+    def hidden(self) -> tuple:
+        return self.layer_sizes[1:-1]
+
+    def make_schedule(self):
+        """The learning-rate schedule this config names."""
+        return make_schedule(self.schedule, self.learning_rate)
+
+    def replace(self, **changes) -> "TrainConfig":
+        """A copy with some fields changed (validated again)."""
+        return TrainConfig(**{**asdict(self), **changes})
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["layer_sizes"] = list(self.layer_sizes)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown config keys {sorted(unknown)}")
+        return cls(**data)

@@ -1,0 +1,95 @@
+"""The per-epoch record every backend returns from training."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+
+__all__ = ["History", "FIELDS"]
+
+#: Per-epoch columns, in the order they are exported.
+FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds")
+
+
+def _clean(value):
+    # JSON has no NaN; a missing validation set is recorded as null.
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+@dataclass
+class History:
+    """Per-epoch training record.
+
+    ``history.history`` is a dict of per-epoch lists keyed by :data:`FIELDS`
+    (``accuracy``, ``val_accuracy``, ... as in Keras), ``seconds`` is the time
+    spent in the epoch's training steps (not evaluation) and
+    ``learning_rate`` the rate of the epoch's first step. Accuracies are
+    fractions in [0, 1], measured on the whole set after the epoch.
+
+    Attributes
+    ----------
+    stopped_epoch : int or None
+        Epoch at which early stopping ended training.
+    best_epoch : int or None
+        Epoch whose weights were restored by early stopping.
+    interrupted : bool
+        Training was stopped by Ctrl-C; the record holds the finished epochs.
+    """
+
+    history: dict = field(default_factory=lambda: {k: [] for k in FIELDS})
+    stopped_epoch: int | None = None
+    best_epoch: int | None = None
+    interrupted: bool = False
+
+    def append(self, **record) -> None:
+        missing = set(FIELDS) - set(record)
+        if missing:
+            raise ValueError(f"history record lacks {sorted(missing)}")
+        for key in FIELDS:
+            self.history[key].append(record[key])
+
+    def __getitem__(self, key):
+        return self.history[key]
+
+    def __len__(self) -> int:
+        return len(self.history["epoch"])
+
+    @property
+    def epochs(self) -> int:
+        return len(self)
+
+    def last(self) -> dict:
+        """The last epoch's record as a dict (empty if no epoch finished)."""
+        return {k: v[-1] for k, v in self.history.items()} if len(self) else {}
+
+    def to_dict(self) -> dict:
+        return {
+            "history": {k: [_clean(v) for v in vals] for k, vals in self.history.items()},
+            "stopped_epoch": self.stopped_epoch,
+            "best_epoch": self.best_epoch,
+            "interrupted": self.interrupted,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "History":
+        hist = {k: [float("nan") if v is None else v for v in data["history"].get(k, [])] for k in FIELDS}
+        return cls(hist, data.get("stopped_epoch"), data.get("best_epoch"), data.get("interrupted", False))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "History":
+        return cls.from_dict(json.loads(text))
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(FIELDS)
+        for i in range(len(self)):
+            writer.writerow(["" if _clean(self.history[k][i]) is None else self.history[k][i] for k in FIELDS])
+        return out.getvalue()

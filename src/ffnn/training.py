@@ -1,0 +1,197 @@
+"""The training loop all three backends share: epochs, evaluation, history,
+progress, early stopping, divergence checks and Ctrl-C.
+
+A backend supplies the arithmetic through a small protocol (:class:`Trainable`);
+this module decides everything else, so the backends cannot drift apart on
+what an epoch, a history record or early stopping means.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable, Protocol
+
+import numpy as np
+
+from .config import TrainConfig
+from .data import prepare_images, to_labels
+from .history import History
+from .progress import Progress
+
+__all__ = ["Trainable", "EarlyStopping", "TrainingDiverged", "fit_arrays", "fit_loop", "check_xy"]
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss or the weights became NaN or infinite."""
+
+
+class Trainable(Protocol):
+    """What a backend implements so that :func:`fit_arrays` can train it.
+
+    ``x`` is float32 (n, n_inputs), ``y`` int64 labels (n,); ``prepare_data``
+    turns them into whatever the backend computes on (called once per set).
+    The method names avoid those of ``nn.Module`` and ``keras.Model``.
+    """
+
+    train_config: TrainConfig
+
+    def prepare_data(self, x: np.ndarray, y: np.ndarray): ...
+
+    def train_epoch(self, data, order: np.ndarray, batch_size: int, schedule, step: int,
+                    on_batch: Callable[[int], None]) -> int:
+        """Run one epoch of SGD over ``data`` in ``order``; return the new step count."""
+
+    def loss_and_accuracy(self, data) -> tuple[float, float]:
+        """Mean loss and accuracy (fraction) on ``data``."""
+
+    def export_weights(self) -> list:
+        """Weights as NumPy ``(W, b)`` pairs in the layout of :mod:`ffnn.weights`."""
+
+    def import_weights(self, weights) -> None: ...
+
+
+class EarlyStopping:
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    The best weights are kept (as copies) so the caller can restore them
+    however training ends. Losses improve downwards, accuracies upwards.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0):
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = min_delta
+        self.sign = -1.0 if "accuracy" in monitor else 1.0  # minimise sign * value
+        self.best = math.inf
+        self.best_epoch = None
+        self.best_weights = None
+        self.wait = 0
+
+    def update(self, epoch: int, record: dict, export_weights: Callable[[], list]) -> bool:
+        """Take an epoch's ``record``; return True when training should stop."""
+        value = record[self.monitor]
+        if value is None or value != value:
+            raise ValueError(f"early stopping monitors {self.monitor!r}, which is not available")
+        score = self.sign * value
+        if score < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = score, epoch, 0
+            self.best_weights = [(np.array(W, copy=True), np.array(b, copy=True)) for W, b in export_weights()]
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+
+def check_xy(x, y, n_inputs: int, n_classes: int, name: str = "x"):
+    """Prepare and validate a set: (n, n_inputs) float32 images and int64 labels."""
+    x = prepare_images(x)
+    y = to_labels(y)
+    if x.shape[1] != n_inputs:
+        raise ValueError(f"{name} has {x.shape[1]} features per sample, the network expects {n_inputs}")
+    if len(x) != len(y):
+        raise ValueError(f"{name} has {len(x)} samples but its labels have {len(y)}")
+    if len(y) == 0:
+        raise ValueError(f"{name} is empty")
+    if y.max() >= n_classes:
+        raise ValueError(f"labels of {name} go up to {y.max()}, the network has {n_classes} classes")
+    return x, y
+
+
+def _finite_weights(weights) -> bool:
+    return all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in weights)
+
+
+def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, has_val: bool,
+             *, verbose: int = 1, label: str = "", on_epoch_end=None, stream=None) -> History:
+    """Run ``config.epochs`` epochs and return the :class:`History`.
+
+    Parameters
+    ----------
+    model : object with ``export_weights`` and ``import_weights``
+    n_train : int
+        Samples per epoch (for the progress bar).
+    train_epoch : callable ``(epoch, step, schedule, on_batch) -> step``
+        Runs one epoch's SGD steps, starting at optimizer step ``step`` with
+        the rate ``schedule(step)``; ``on_batch(n)`` after each batch of n.
+    evaluate : callable ``(which) -> (loss, accuracy)``, ``which`` in {"train", "val"}
+    has_val : bool
+        Whether ``evaluate("val")`` is available.
+    on_epoch_end : callable ``(history) -> None``, optional
+        Called after each finished epoch (e.g. to save the history so far).
+
+    Early stopping restores the best weights however training ends: after
+    ``epochs``, on patience running out, or on Ctrl-C (which stops training
+    and sets ``history.interrupted``; the finished epochs are kept).
+    """
+    if config.early_stopping and config.monitor.startswith("val_") and not has_val:
+        raise ValueError(f"early stopping monitors {config.monitor!r} but no validation data was given")
+    schedule = config.make_schedule()
+    stopper = (EarlyStopping(config.monitor, config.early_stopping, config.min_delta)
+               if config.early_stopping else None)
+    progress = Progress(config.epochs, verbose=verbose, stream=stream, label=label)
+    history = History()
+    step = 0
+    try:
+        for epoch in range(1, config.epochs + 1):
+            lr = schedule(step)
+            on_batch = progress.start_epoch(epoch, n_train)
+            start = time.perf_counter()
+            step = train_epoch(epoch, step, schedule, on_batch)
+            seconds = time.perf_counter() - start
+            loss, acc = evaluate("train")
+            val_loss, val_acc = evaluate("val") if has_val else (float("nan"), float("nan"))
+            record = dict(epoch=epoch, loss=float(loss), accuracy=float(acc), val_loss=float(val_loss),
+                          val_accuracy=float(val_acc), learning_rate=float(lr), seconds=seconds)
+            if not math.isfinite(record["loss"]):
+                progress.close()
+                raise TrainingDiverged(
+                    f"training diverged in epoch {epoch} (training loss is {loss}); "
+                    f"try a learning rate smaller than {config.learning_rate}"
+                )
+            history.append(**record)
+            progress.end_epoch(record)
+            if on_epoch_end is not None:
+                on_epoch_end(history)
+            if stopper is not None and stopper.update(epoch, record, model.export_weights):
+                history.stopped_epoch = epoch
+                break
+    except KeyboardInterrupt:
+        history.interrupted = True
+    finally:
+        progress.close()
+        if stopper is not None and stopper.best_weights is not None:
+            model.import_weights(stopper.best_weights)
+            history.best_epoch = stopper.best_epoch
+    if not _finite_weights(model.export_weights()):
+        raise TrainingDiverged(
+            f"training diverged (weights are not finite); try a learning rate smaller than {config.learning_rate}"
+        )
+    return history
+
+
+def fit_arrays(model: Trainable, x, y, x_val=None, y_val=None, *, config: TrainConfig | None = None,
+               verbose: int = 1, label: str = "", on_epoch_end=None, stream=None) -> History:
+    """Train ``model`` on arrays: images (n, 28, 28) or (n, d), labels int or one-hot.
+
+    ``config`` defaults to ``model.train_config``. Every epoch visits the training set in an order drawn from
+    ``np.random.default_rng([config.seed, 1])`` (or in order if
+    ``config.shuffle`` is False), so all backends see the same batches.
+    """
+    config = model.train_config if config is None else config
+    n_in, n_out = config.layer_sizes[0], config.layer_sizes[-1]
+    x, y = check_xy(x, y, n_in, n_out, "x_train")
+    if (x_val is None) != (y_val is None):
+        raise ValueError("give both x_val and y_val, or neither")
+    train = model.prepare_data(x, y)
+    val = model.prepare_data(*check_xy(x_val, y_val, n_in, n_out, "x_val")) if x_val is not None else None
+    rng = np.random.default_rng([config.seed, 1])
+    n = len(x)
+
+    def train_epoch(epoch, step, schedule, on_batch):
+        order = rng.permutation(n) if config.shuffle else np.arange(n)
+        return model.train_epoch(train, order, config.batch_size, schedule, step, on_batch)
+
+    def evaluate(which):
+        return model.loss_and_accuracy(train if which == "train" else val)
+
+    return fit_loop(model, config, n, train_epoch, evaluate, val is not None, verbose=verbose,
+                    label=label, on_epoch_end=on_epoch_end, stream=stream)

@@ -1,0 +1,94 @@
+"""The one weight layout all backends exchange, its initialisation and its file.
+
+Layout: a list with one ``(W, b)`` pair per layer, ``W`` of shape
+``(n_in, n_out)`` and ``b`` of shape ``(n_out,)``, so a layer computes
+``Z = A @ W + b`` with samples as rows. PyTorch's ``nn.Linear.weight`` is
+``W.T``; a Keras ``Dense`` kernel is ``W`` as it is.
+
+On disk (``.npz``, loaded with ``allow_pickle=False``): arrays ``W0, b0, W1,
+b1, ...`` in layer order.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["init_weights", "check_weights", "save_weights", "load_weights", "layer_sizes_of"]
+
+
+def init_weights(layer_sizes, seed: int = 1, dtype="float32"):
+    r"""Glorot-uniform weights and zero biases, from ``np.random.default_rng(seed)``.
+
+    .. math:: W_{ij} \sim U\left(-\sqrt{6/(n_{in}+n_{out})},\ \sqrt{6/(n_{in}+n_{out})}\right)
+
+    The same ``(layer_sizes, seed)`` gives the same weights in every backend.
+    """
+    rng = np.random.default_rng(seed)
+    weights = []
+    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+        limit = np.sqrt(6.0 / (n_in + n_out))
+        W = rng.uniform(-limit, limit, size=(n_in, n_out)).astype(dtype)
+        weights.append((W, np.zeros(n_out, dtype=dtype)))
+    return weights
+
+
+def layer_sizes_of(weights) -> tuple:
+    """``(n_inputs, ..., n_classes)`` of a weight list."""
+    return (weights[0][0].shape[0],) + tuple(W.shape[1] for W, _ in weights)
+
+
+def check_weights(weights, layer_sizes=None):
+    """Validate the layout (and optionally the sizes); return it as float arrays."""
+    if not isinstance(weights, (list, tuple)) or not weights:
+        raise ValueError("weights must be a non-empty list of (W, b) pairs")
+    out = []
+    for i, pair in enumerate(weights):
+        if len(pair) != 2:
+            raise ValueError(f"layer {i}: expected a (W, b) pair")
+        W, b = (np.asarray(a) for a in pair)
+        if W.ndim != 2 or b.shape != (W.shape[1],):
+            raise ValueError(f"layer {i}: W must be (n_in, n_out) and b (n_out,), got {W.shape} and {b.shape}")
+        if i and W.shape[0] != out[-1][0].shape[1]:
+            raise ValueError(f"layer {i}: W has {W.shape[0]} inputs, previous layer has {out[-1][0].shape[1]} outputs")
+        out.append((W, b))
+    if layer_sizes is not None and layer_sizes_of(out) != tuple(layer_sizes):
+        raise ValueError(f"weights have layer sizes {layer_sizes_of(out)}, expected {tuple(layer_sizes)}")
+    return out
+
+
+def save_weights(path, weights) -> None:
+    """Write ``weights`` to ``path`` (``.npz``) atomically."""
+    weights = check_weights(weights)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    for i, (W, b) in enumerate(weights):
+        arrays[f"W{i}"], arrays[f"b{i}"] = W, b
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_weights(path):
+    """Read weights written by :func:`save_weights` (never unpickles)."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            n = len([k for k in data.files if k.startswith("W")])
+            if n == 0 or set(data.files) != {f"{p}{i}" for i in range(n) for p in "Wb"}:
+                raise ValueError(f"{path}: not an ffnn weight file (arrays {sorted(data.files)})")
+            weights = [(data[f"W{i}"], data[f"b{i}"]) for i in range(n)]
+    except FileNotFoundError:
+        raise ValueError(f"{path}: file not found") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path}: cannot read weights ({exc})") from None
+    return check_weights(weights)
