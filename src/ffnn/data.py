@@ -25,6 +25,9 @@ import numpy as np
 __all__ = [
     "DatasetError",
     "read_idx",
+    "parse_idx",
+    "read_verified",
+    "cache_dir",
     "load_mnist",
     "load_dataset",
     "load_idx_dir",
@@ -180,6 +183,19 @@ def _mnist_sums() -> dict[str, str]:
     return sums
 
 
+def read_verified(path: str | os.PathLike, sha256: str) -> np.ndarray:
+    """Read an IDX file whose decompressed bytes must have SHA-256 ``sha256``."""
+    path = Path(path)
+    raw = _read_bytes(path)
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != sha256:
+        raise DatasetError(
+            f"{path.name}: SHA-256 of the decompressed file is {actual}, expected {sha256} "
+            f"(the file is corrupt; reinstall ffnn)"
+        )
+    return parse_idx(raw, path.name)
+
+
 def _load_mnist_file(name: str, sums: dict[str, str]) -> np.ndarray:
     """Return one bundled MNIST file as an array, via the cache."""
     digest = sums[name]
@@ -189,14 +205,7 @@ def _load_mnist_file(name: str, sums: dict[str, str]) -> np.ndarray:
         return array
     resource = resources.files("ffnn.datasets.mnist").joinpath(name + ".gz")
     with resources.as_file(resource) as path:
-        raw = _read_bytes(Path(path))
-    actual = hashlib.sha256(raw).hexdigest()
-    if actual != digest:
-        raise DatasetError(
-            f"{name}.gz: SHA-256 of the decompressed file is {actual}, "
-            f"expected {digest} (the bundled file is corrupt; reinstall ffnn)"
-        )
-    array = parse_idx(raw, name + ".gz")
+        array = read_verified(path, digest)
     try:
         _save_npy_atomic(cached, array)
     except OSError:
