@@ -1,0 +1,94 @@
+"""TrainConfig validation, schedules and History export."""
+import csv
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+
+from ffnn import TrainConfig
+from ffnn.history import FIELDS, History
+from ffnn.schedules import Constant, TimeBased, make_schedule
+
+
+def test_defaults_and_round_trip():
+    cfg = TrainConfig()
+    assert cfg.layer_sizes == (784, 128, 64, 10) and cfg.hidden == (128, 64)
+    assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    assert cfg.replace(epochs=3).epochs == 3
+    assert TrainConfig(layer_sizes=[4, 3]).layer_sizes == (4, 3)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("layer_sizes", (784,), "at least an input and an output"),
+    ("layer_sizes", (784, 0, 10), "positive integers, got 0"),
+    ("layer_sizes", (784, -5, 10), "got -5"),
+    ("layer_sizes", (784, 2.5, 10), "got 2.5"),
+    ("layer_sizes", "784,10", "sequence of positive integers"),
+    ("epochs", 0, "epochs must be a positive integer, got 0"),
+    ("epochs", 2.0, "epochs must be a positive integer, got 2.0"),
+    ("batch_size", -1, "batch_size must be a positive integer, got -1"),
+    ("learning_rate", 0, "learning_rate must be a positive number, got 0"),
+    ("learning_rate", float("nan"), "learning_rate must be a positive number, got nan"),
+    ("learning_rate", True, "learning_rate must be a positive number, got True"),
+    ("loss", "hinge", "loss must be one of mse, cross-entropy, got 'hinge'"),
+    ("schedule", "cosine", "schedule must be one of constant, time-based, got 'cosine'"),
+    ("seed", -1, "seed must be a non-negative integer, got -1"),
+    ("early_stopping", 0, "early_stopping must be None or a positive integer"),
+    ("monitor", "val_f1", "monitor must be one of"),
+    ("min_delta", -0.1, "min_delta must be a non-negative number, got -0.1"),
+    ("dtype", "float16", "dtype must be one of float32, float64, got 'float16'"),
+])
+def test_invalid_values_are_named(field, value, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        TrainConfig(**{field: value})
+
+
+def test_time_based_needs_an_integer_rate():
+    assert TrainConfig(schedule="time-based", learning_rate=10).make_schedule()(3) == 7.0
+    with pytest.raises(ValueError, match="initial_learning_rate must be a positive integer, got 0.5"):
+        TrainConfig(schedule="time-based", learning_rate=0.5)
+
+
+def test_config_is_frozen():
+    with pytest.raises(AttributeError):
+        TrainConfig().epochs = 5
+
+
+def test_schedules():
+    # eta(t) = max(eta0 - t, 1): 10, 9, ..., 2, 1, 1, ...
+    sched = TimeBased(10)
+    assert [sched(t) for t in (0, 1, 5, 9, 10, 1000)] == [10, 9, 5, 1, 1, 1]
+    assert TimeBased(1)(0) == 1
+    assert Constant(0.3)(12345) == 0.3
+    assert make_schedule("constant", 0.1)(0) == 0.1
+    for bad in (0, -3, 2.5, "10", True):
+        with pytest.raises(ValueError, match="positive integer"):
+            TimeBased(bad)
+    with pytest.raises(ValueError, match="positive number"):
+        Constant(-1.0)
+
+
+def _history(n=3):
+    h = History()
+    for e in range(1, n + 1):
+        h.append(epoch=e, loss=1.0 / e, accuracy=0.5 + e / 10, val_loss=float("nan"),
+                 val_accuracy=float("nan"), learning_rate=0.1, seconds=0.25 * e)
+    return h
+
+
+def test_history_keras_like_access_and_exports():
+    h = _history()
+    assert h["accuracy"] == pytest.approx([0.6, 0.7, 0.8])
+    assert h.history["epoch"] == [1, 2, 3] and len(h) == 3
+    assert h.last()["seconds"] == 0.75
+    data = json.loads(h.to_json())
+    assert data["history"]["val_loss"] == [None, None, None]  # NaN is not JSON
+    back = History.from_json(h.to_json())
+    assert back["loss"] == h["loss"] and math.isnan(back["val_loss"][0])
+    rows = list(csv.reader(io.StringIO(h.to_csv())))
+    assert rows[0] == list(FIELDS) and len(rows) == 4
+    assert rows[2][FIELDS.index("accuracy")] == "0.7" and rows[2][FIELDS.index("val_loss")] == ""
+    with pytest.raises(ValueError, match="lacks"):
+        h.append(epoch=4)
