@@ -1,0 +1,307 @@
+r"""The network from scratch in NumPy: forward pass, backpropagation and SGD by hand.
+
+For layer :math:`l` with input :math:`A_{l-1}` (samples as rows; :math:`A_0 = X`)::
+
+    Z_l = A_{l-1} @ W_l + b_l          # (n, n_l)
+    A_l = sigmoid(Z_l)                  # hidden layers
+    P   = softmax(Z_L)                  # output layer
+
+and backwards, starting from ``dZ_L = dLoss/dZ_L`` (:mod:`ffnn.functional`)::
+
+    dW_l = A_{l-1}.T @ dZ_l            # (n_{l-1}, n_l)
+    db_l = dZ_l.sum(0)
+    dA_{l-1} = dZ_l @ W_l.T
+    dZ_{l-1} = dA_{l-1} * A_{l-1} * (1 - A_{l-1})
+
+then ``W_l -= lr * dW_l`` and ``b_l -= lr * db_l``. Everything is vectorised
+over the batch and computed in the model's dtype (float32 by default) in
+buffers allocated once per ``fit``; ``batch_size=1`` is the problem set's
+per-sample SGD.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .. import functional as F
+from ..config import TrainConfig
+from ..data import one_hot, prepare_images
+from ..training import check_xy, fit_arrays
+from ..weights import check_weights, init_weights
+
+__all__ = ["BACKEND", "MODEL_FILE", "NeuralNetwork", "build", "load"]
+
+BACKEND = "numpy"
+MODEL_FILE = "model.npz"
+
+_EVAL_CHUNK = 8192  # rows per forward pass when evaluating a whole set
+_RENAMED = {"layer_sizes": "layer_shapes", "seed": "random_state"}  # config name -> problem set's name
+
+
+class NeuralNetwork:
+    """A fully-connected classifier: sigmoid hidden layers, softmax output.
+
+    Parameters
+    ----------
+    layer_shapes : sequence of int, default (784, 128, 64, 10)
+        ``(n_inputs, hidden_1, ..., n_classes)``.
+    epochs : int, default 50
+    learning_rate : float, default 0.01
+        With ``loss="mse"`` the gradients are small (the softmax Jacobian
+        shrinks them), so rates of 1 and more work well.
+    random_state : int, default 1
+        Seeds the initial weights (:func:`ffnn.weights.init_weights`) and the
+        order of the samples in each epoch.
+    batch_size : int, default 1
+        ``1`` updates after every sample, as the problem set does.
+    loss : {"mse", "cross-entropy"}, default "mse"
+    schedule, early_stopping, monitor, min_delta, shuffle, dtype
+        As in :class:`ffnn.TrainConfig`.
+
+    Attributes
+    ----------
+    weights_ : list of (W, b)
+        ``W`` of shape (n_in, n_out), ``b`` of shape (n_out,), in ``dtype``;
+        initialised on construction, updated in place by training. Calling
+        ``fit`` again continues from them.
+    history_ : History or None
+        The record of the last ``fit``.
+    """
+
+    def __init__(self, layer_shapes=(784, 128, 64, 10), epochs=50, learning_rate=0.01, random_state=1,
+                 batch_size=1, loss="mse", schedule="constant", early_stopping=None, monitor="val_loss",
+                 min_delta=0.0, shuffle=True, dtype="float32"):
+        try:
+            self.train_config = TrainConfig(
+                layer_sizes=layer_shapes, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                loss=loss, schedule=schedule, seed=random_state, early_stopping=early_stopping,
+                monitor=monitor, min_delta=min_delta, shuffle=shuffle, dtype=dtype)
+        except ValueError as exc:
+            name = str(exc).split(" ", 1)[0]
+            if name in _RENAMED:
+                raise ValueError(_RENAMED[name] + str(exc)[len(name):]) from None
+            raise
+        cfg = self.train_config
+        self.dtype = np.dtype(cfg.dtype)
+        self.weights_ = init_weights(cfg.layer_sizes, cfg.seed, cfg.dtype)
+        self.history_ = None
+
+    def __repr__(self):
+        c = self.train_config
+        return (f"NeuralNetwork(layer_shapes={c.layer_sizes}, epochs={c.epochs}, "
+                f"learning_rate={c.learning_rate}, batch_size={c.batch_size}, loss={c.loss!r})")
+
+    # ------------------------------------------------------------ Trainable
+
+    def prepare_data(self, x, y):
+        """Images ``x`` (n, d) and int labels ``y`` as the training loop uses them: (X, one-hot Y) in ``dtype``."""
+        k = self.train_config.n_classes
+        return np.ascontiguousarray(x, dtype=self.dtype), one_hot(y, k, dtype=self.dtype)
+
+    def train_epoch(self, data, order, batch_size, schedule, step, on_batch):
+        """One epoch of SGD over ``data`` in ``order``; returns the new step count."""
+        x, y = data
+        n = len(order)
+        bufs = self._buffers(min(batch_size, n))
+        # A diverging run overflows to inf/NaN; fit_loop detects that and raises TrainingDiverged.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                m = len(idx)
+                # mode="clip" lets np.take write straight into the buffer (indices are valid).
+                xb = np.take(x, idx, axis=0, out=bufs["x"][:m], mode="clip")
+                yb = np.take(y, idx, axis=0, out=bufs["y"][:m], mode="clip")
+                self._backward(xb, yb, self._forward(xb, bufs, m), bufs, m, scale=schedule(step))
+                self._sgd_step(bufs["grads"])
+                step += 1
+                on_batch(m)
+        return step
+
+    def loss_and_accuracy(self, data):
+        """Mean loss and accuracy (fraction) on prepared ``data``."""
+        x, y = data
+        loss_fn = F.LOSSES[self.train_config.loss][0]
+        total_loss, correct = 0.0, 0
+        with np.errstate(over="ignore", invalid="ignore"):
+            for start in range(0, len(x), _EVAL_CHUNK):
+                xb, yb = x[start:start + _EVAL_CHUNK], y[start:start + _EVAL_CHUNK]
+                p = self._forward(xb)[-1]
+                total_loss += loss_fn(p, yb) * len(xb)
+                correct += int((p.argmax(axis=1) == yb.argmax(axis=1)).sum())
+        return total_loss / len(x), correct / len(x)
+
+    def export_weights(self):
+        """Copies of the weights as ``(W, b)`` pairs in the layout of :mod:`ffnn.weights`."""
+        return [(W.copy(), b.copy()) for W, b in self.weights_]
+
+    def import_weights(self, weights):
+        """Replace the weights by ``weights`` (layout of :mod:`ffnn.weights`), cast to ``dtype``."""
+        weights = check_weights(weights, self.train_config.layer_sizes)
+        self.weights_ = [(np.array(W, dtype=self.dtype, order="C"), np.array(b, dtype=self.dtype))
+                         for W, b in weights]
+
+    # ------------------------------------------------------ forward, backward
+
+    def _buffers(self, n):
+        """Work arrays for batches of up to ``n`` samples, reused by every batch of an epoch."""
+        sizes = self.train_config.layer_sizes
+        new = lambda *shape: np.empty(shape, dtype=self.dtype)  # noqa: E731
+        return {"x": new(n, sizes[0]), "y": new(n, sizes[-1]),
+                "a": [new(n, s) for s in sizes[1:]],      # A_1 .. A_L (A_L = P)
+                "da": [new(n, s) for s in sizes[1:]],     # dA_l, then dZ_l in place
+                "tmp": [new(n, s) for s in sizes[1:]],
+                "grads": [(new(*W.shape), new(*b.shape)) for W, b in self.weights_]}
+
+    def _forward(self, x, bufs=None, m=None):
+        """Outputs ``[A_1, ..., A_L]`` of every layer for ``x`` (n, n_inputs); ``A_L`` is P."""
+        acts = []
+        a = x
+        last = len(self.weights_) - 1
+        for l, (W, b) in enumerate(self.weights_):
+            z = np.matmul(a, W, out=None if bufs is None else bufs["a"][l][:m])
+            z += b
+            a = F.softmax(z, out=z) if l == last else F.sigmoid(z, out=z)
+            acts.append(a)
+        return acts
+
+    def _backward(self, x, y, acts, bufs=None, m=None, scale=1.0):
+        """Gradients ``[(dW_1, db_1), ...]`` of the mean loss on the batch ``(x, y)``, given its ``acts``.
+
+        Backpropagation is linear in ``dZ_L``, so multiplying it by ``scale``
+        (the learning rate, in training) scales every gradient at the cost of
+        one (n, n_classes) product instead of one per weight matrix.
+        """
+        grad_fn = F.LOSSES[self.train_config.loss][1]
+        buf = (lambda key, l: None) if bufs is None else (lambda key, l: bufs[key][l][:m])  # noqa: E731
+        grads = [(None, None)] * len(self.weights_) if bufs is None else bufs["grads"]
+        dz = grad_fn(acts[-1], y, out=buf("da", -1))
+        if scale != 1.0:
+            dz *= scale
+        for l in range(len(self.weights_) - 1, -1, -1):
+            W = self.weights_[l][0]
+            a_prev = x if l == 0 else acts[l - 1]
+            dW, db = grads[l]
+            # np.dot calls BLAS also for a batch of one row, where np.matmul's A.T @ dZ takes a slow loop.
+            grads[l] = (np.dot(a_prev.T, dz, out=dW), dz.sum(axis=0, out=db))
+            if l:
+                da = np.matmul(dz, W.T, out=buf("da", l - 1))
+                dz = F.sigmoid_backward(da, a_prev, out=da, tmp=buf("tmp", l - 1))
+        return grads
+
+    def _sgd_step(self, grads):
+        """``W -= dW`` and ``b -= db`` in place, for gradients already scaled by the learning rate."""
+        for (W, b), (dW, db) in zip(self.weights_, grads):
+            W -= dW
+            b -= db
+
+    def loss_and_gradients(self, x, y):
+        """The mean loss on the batch ``(x, y)`` and its gradients ``[(dW, db), ...]``, without a step.
+
+        ``x`` of shape (n, n_inputs) (cast to ``dtype``), ``y`` int labels (n,) or one-hot (n, k).
+        """
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        y = np.asarray(y)
+        y = y.astype(self.dtype) if y.ndim == 2 else one_hot(y, self.train_config.n_classes, self.dtype)
+        acts = self._forward(x)
+        loss = F.LOSSES[self.train_config.loss][0](acts[-1], y)
+        return loss, self._backward(x, y, acts)
+
+    # ------------------------------------------------------------- the API
+
+    def fit_arrays(self, x, y, x_val=None, y_val=None, verbose=1, on_epoch_end=None, stream=None):
+        """Train on arrays with :func:`ffnn.training.fit_arrays`; returns the :class:`ffnn.History`."""
+        self.history_ = fit_arrays(self, x, y, x_val, y_val, verbose=verbose, label=BACKEND,
+                                   on_epoch_end=on_epoch_end, stream=stream)
+        return self.history_
+
+    def fit(self, x_train, y_train, x_val=None, y_val=None, verbose=1):
+        """Train (the problem set's name); labels int or one-hot. Returns the History."""
+        return self.fit_arrays(x_train, y_train, x_val, y_val, verbose=verbose)
+
+    def _inputs(self, x):
+        """``x`` as rows, and whether it was a single sample ((d,) or e.g. one (28, 28) image)."""
+        x = np.asarray(x)
+        n_in = self.train_config.n_inputs
+        single = x.ndim == 1 or (x.ndim == 2 and x.shape[1] != n_in and x.size == n_in)
+        x = prepare_images(x.reshape(1, -1) if single else x)
+        if x.shape[1] != n_in:
+            raise ValueError(f"x has {x.shape[1]} features per sample, the network expects {n_in}")
+        return x.astype(self.dtype, copy=False), single
+
+    def predict_proba(self, x):
+        """Class probabilities of shape (n, n_classes) for images ``x`` (n, d) or (n, 28, 28)."""
+        x, single = self._inputs(x)
+        p = np.concatenate([self._forward(x[s:s + _EVAL_CHUNK])[-1] for s in range(0, len(x), _EVAL_CHUNK)])
+        return p[0] if single else p
+
+    def predict(self, x):
+        """The most likely class: an int for one sample, an int64 array (n,) for a batch."""
+        p = self.predict_proba(x)
+        return int(p.argmax()) if p.ndim == 1 else p.argmax(axis=1)
+
+    def compute_accuracy(self, x, y):
+        """Fraction of samples in ``x`` classified as their label ``y`` (int or one-hot)."""
+        c = self.train_config
+        x, y = check_xy(x, y, c.n_inputs, c.n_classes)
+        return float(np.mean(self.predict(x) == y))
+
+    score = compute_accuracy
+
+    def save_model(self, path):
+        """Write the config and weights to ``path`` (``.npz``); return the file's path.
+
+        A directory, or a path without a suffix, gets the file ``MODEL_FILE`` inside it.
+        """
+        path = Path(path)
+        if path.is_dir() or not path.suffix:
+            path = path / MODEL_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {"config": np.array(json.dumps({"backend": BACKEND, "config": self.train_config.to_dict()}))}
+        for i, (W, b) in enumerate(self.weights_):
+            arrays[f"W{i}"], arrays[f"b{i}"] = W, b
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+
+def build(config: TrainConfig, device: str = "auto") -> NeuralNetwork:
+    """A fresh :class:`NeuralNetwork` for ``config``; ``device`` must be ``"auto"`` or ``"cpu"``."""
+    if device not in ("auto", "cpu"):
+        raise ValueError(f"the numpy backend runs on the CPU only: device must be 'auto' or 'cpu', got {device!r}")
+    kwargs = config.to_dict()
+    kwargs["layer_shapes"], kwargs["random_state"] = kwargs.pop("layer_sizes"), kwargs.pop("seed")
+    return NeuralNetwork(**kwargs)
+
+
+def load(path) -> NeuralNetwork:
+    """The model written by :meth:`NeuralNetwork.save_model` to ``path`` (a file or its directory); never unpickles."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / MODEL_FILE
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "config" not in data.files:
+                raise ValueError(f"{path}: not an ffnn numpy model (arrays {sorted(data.files)})")
+            meta = json.loads(str(data["config"]))
+            n = len(meta["config"]["layer_sizes"]) - 1
+            weights = [(data[f"W{i}"], data[f"b{i}"]) for i in range(n)]
+    except FileNotFoundError:
+        raise ValueError(f"{path}: file not found") from None
+    except (OSError, EOFError, KeyError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path}: cannot read the model ({exc})") from None
+    if meta.get("backend") != BACKEND:
+        raise ValueError(f"{path}: a model of the {meta.get('backend')!r} backend, not {BACKEND!r}")
+    model = build(TrainConfig.from_dict(meta["config"]))
+    model.import_weights(weights)
+    return model

@@ -1,0 +1,177 @@
+"""Backpropagation of the NumPy network against independent oracles.
+
+The oracles: central differences of a forward pass written here from the
+formulas (not the backend's), PyTorch autograd, and arithmetic done by hand.
+"""
+import math
+
+import numpy as np
+import pytest
+
+from ffnn.backends.numpy_net import NeuralNetwork
+
+ARCHS = [(5, 4, 3), (5, 4, 3, 3), (5, 6, 4, 3, 3)]  # 1, 2 and 3 hidden layers
+LOSSES = ["mse", "cross-entropy"]
+
+
+def reference_loss(weights, x, labels, loss):
+    """The network's mean loss, written out plainly in float64."""
+    a = x
+    for W, b in weights[:-1]:
+        a = 1.0 / (1.0 + np.exp(-(a @ W + b)))
+    z = a @ weights[-1][0] + weights[-1][1]
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    y = np.eye(p.shape[1])[labels]
+    if loss == "mse":
+        return np.mean(np.mean((y - p) ** 2, axis=1))
+    return -np.mean(np.log(p[np.arange(len(p)), labels]))
+
+
+def random_problem(sizes, n=7, seed=0):
+    """Weights of scale ~1 (so no unit saturates and no gradient vanishes), a batch and its labels."""
+    rng = np.random.default_rng(seed)
+    weights = [(rng.normal(size=(i, o)), rng.normal(size=o)) for i, o in zip(sizes[:-1], sizes[1:])]
+    return weights, rng.normal(size=(n, sizes[0])), rng.integers(0, sizes[-1], size=n)
+
+
+def numeric_gradients(weights, x, labels, loss, eps=1e-6):
+    """Central differences of :func:`reference_loss` for every weight and bias."""
+    weights = [(W.copy(), b.copy()) for W, b in weights]
+    grads = []
+    for W, b in weights:
+        pair = []
+        for param in (W, b):
+            g = np.zeros_like(param)
+            for i in np.ndindex(param.shape):
+                orig = param[i]
+                param[i] = orig + eps
+                up = reference_loss(weights, x, labels, loss)
+                param[i] = orig - eps
+                down = reference_loss(weights, x, labels, loss)
+                param[i] = orig
+                g[i] = (up - down) / (2 * eps)
+            pair.append(g)
+        grads.append(tuple(pair))
+    return grads
+
+
+def rel_error(a, b):
+    return np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300)
+
+
+def model_for(weights, loss, **kwargs):
+    sizes = (weights[0][0].shape[0],) + tuple(W.shape[1] for W, _ in weights)
+    model = NeuralNetwork(sizes, loss=loss, dtype="float64", **kwargs)
+    model.import_weights(weights)
+    return model
+
+
+@pytest.mark.parametrize("sizes", ARCHS, ids=["1-hidden", "2-hidden", "3-hidden"])
+@pytest.mark.parametrize("loss", LOSSES)
+def test_backprop_matches_central_differences(sizes, loss):
+    weights, x, labels = random_problem(sizes)
+    model_loss, grads = model_for(weights, loss).loss_and_gradients(x, labels)
+    assert model_loss == pytest.approx(reference_loss(weights, x, labels, loss), rel=1e-12)
+    for layer, ((dW, db), (nW, nb)) in enumerate(zip(grads, numeric_gradients(weights, x, labels, loss))):
+        assert dW.shape == nW.shape and db.shape == nb.shape
+        assert rel_error(dW, nW) < 1e-6, f"layer {layer} dW"
+        assert rel_error(db, nb) < 1e-6, f"layer {layer} db"
+
+
+def test_mse_needs_the_full_softmax_jacobian():
+    """The Jacobian's diagonal alone gives a gradient that central differences reject."""
+    weights, x, labels = random_problem((5, 3), n=4, seed=3)
+    _, [(dW, db)] = model_for(weights, "mse").loss_and_gradients(x, labels)
+    [(nW, nb)] = numeric_gradients(weights, x, labels, "mse")
+    z = x @ weights[0][0] + weights[0][1]
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    diagonal_only = 2 / p.size * (p - np.eye(3)[labels]) * p * (1 - p)
+    assert rel_error(db, nb) < 1e-6
+    assert rel_error(diagonal_only.sum(axis=0), nb) > 1e-2
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("loss", LOSSES)
+def test_parity_with_pytorch_autograd(loss):
+    torch = pytest.importorskip("torch")
+    sizes = (12, 8, 6, 4)
+    weights, x, labels = random_problem(sizes, n=9, seed=1)
+    model_loss, grads = model_for(weights, loss).loss_and_gradients(x, labels)
+
+    params = [(torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True)) for W, b in weights]
+    a = torch.tensor(x)
+    for W, b in params[:-1]:
+        a = torch.sigmoid(a @ W + b)
+    z = a @ params[-1][0] + params[-1][1]
+    target = torch.tensor(labels)
+    if loss == "mse":
+        t_loss = torch.nn.functional.mse_loss(torch.softmax(z, dim=1),
+                                              torch.nn.functional.one_hot(target, sizes[-1]).double())
+    else:
+        t_loss = torch.nn.functional.cross_entropy(z, target)
+    t_loss.backward()
+
+    assert model_loss == pytest.approx(t_loss.item(), rel=1e-12)
+    for (dW, db), (W, b) in zip(grads, params):
+        np.testing.assert_allclose(dW, W.grad.numpy(), rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(db, b.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+# A 2-1-2 network small enough to do by hand. The hidden unit gets
+# z1 = 1 * 0.5 + 2 * (-0.25) + 0 = 0, so a1 = sigmoid(0) = 0.5. The output
+# logits are z2 = a1 * [1, -1] + [ln 3 - 1, 0] = [ln 3 - 0.5, -0.5], which
+# differ by ln 3, so p = softmax(z2) = [3/4, 1/4]. The label is class 1, y = [0, 1].
+TINY_WEIGHTS = [(np.array([[0.5], [-0.25]]), np.array([0.0])),
+                (np.array([[1.0, -1.0]]), np.array([math.log(3) - 1, 0.0]))]
+TINY_X, TINY_Y = np.array([[1.0, 2.0]]), np.array([1])
+
+TINY_CASES = {
+    # Cross-entropy: loss = -ln(1/4) = ln 4; dZ2 = p - y = [0.75, -0.75];
+    # dW2 = a1 * dZ2 = [[0.375, -0.375]]; db2 = dZ2;
+    # dA1 = dZ2 @ W2.T = 0.75 * 1 + (-0.75) * (-1) = 1.5;
+    # dZ1 = dA1 * a1 * (1 - a1) = 1.5 * 0.25 = 0.375;
+    # dW1 = x.T * dZ1 = [[0.375], [0.75]]; db1 = [0.375].
+    "cross-entropy": (math.log(4), [([[0.375], [0.75]], [0.375]), ([[0.375, -0.375]], [0.75, -0.75])]),
+    # MSE: loss = ((3/4 - 0)^2 + (1/4 - 1)^2) / 2 = 0.5625.
+    # G = dL/dp = 2 / (n k) * (p - y) = [0.75, -0.75];
+    # through the softmax Jacobian dZ2 = p * (G - sum(G * p)), sum(G * p) = 0.5625 - 0.1875 = 0.375:
+    # dZ2 = [0.75 * 0.375, 0.25 * (-1.125)] = [0.28125, -0.28125]
+    # (the diagonal alone, G * p * (1 - p), would give half of it: [0.140625, -0.140625]);
+    # dW2 = 0.5 * dZ2 = [[0.140625, -0.140625]]; dA1 = 0.28125 + 0.28125 = 0.5625;
+    # dZ1 = 0.5625 * 0.25 = 0.140625; dW1 = [[0.140625], [0.28125]]; db1 = [0.140625].
+    "mse": (0.5625, [([[0.140625], [0.28125]], [0.140625]), ([[0.140625, -0.140625]], [0.28125, -0.28125])]),
+}
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_worked_example_by_hand(loss):
+    expected_loss, expected_grads = TINY_CASES[loss]
+    model = model_for(TINY_WEIGHTS, loss, learning_rate=0.1, epochs=1, shuffle=False)
+    got_loss, grads = model.loss_and_gradients(TINY_X, TINY_Y)
+    assert got_loss == pytest.approx(expected_loss, abs=1e-15)
+    for (dW, db), (eW, eb) in zip(grads, expected_grads):
+        np.testing.assert_allclose(dW, eW, atol=1e-15)
+        np.testing.assert_allclose(db, eb, atol=1e-15)
+    # One SGD step at rate 0.1: W <- W - 0.1 * dW, e.g. for cross-entropy W1 = [[0.4625], [-0.325]].
+    model.fit(TINY_X, TINY_Y, verbose=0)
+    for (W, b), (W0, b0), (eW, eb) in zip(model.weights_, TINY_WEIGHTS, expected_grads):
+        np.testing.assert_allclose(W, W0 - 0.1 * np.array(eW), atol=1e-15)
+        np.testing.assert_allclose(b, b0 - 0.1 * np.array(eb), atol=1e-15)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_batch_size_one_is_per_sample_sgd(loss):
+    """Three per-sample steps with the time-based rates 3, 2, 1, recomputed from central differences."""
+    weights, x, labels = random_problem((4, 3, 3), n=3, seed=2)
+    x = x.astype(np.float32).astype(np.float64)  # fit takes images as float32
+    model = model_for(weights, loss, learning_rate=3, schedule="time-based", batch_size=1, epochs=1,
+                      shuffle=False)
+    model.fit(x, labels, verbose=0)
+    expected = [(W.copy(), b.copy()) for W, b in weights]
+    for step in range(3):
+        rate = 3 - step
+        grads = numeric_gradients(expected, x[step:step + 1], labels[step:step + 1], loss)
+        expected = [(W - rate * gW, b - rate * gb) for (W, b), (gW, gb) in zip(expected, grads)]
+    for (W, b), (eW, eb) in zip(model.weights_, expected):
+        np.testing.assert_allclose(W, eW, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(b, eb, rtol=0, atol=1e-8)
