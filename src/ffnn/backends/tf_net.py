@@ -1,0 +1,358 @@
+r"""The network in Keras 3 (TensorFlow): the problem set's class, repaired.
+
+The problem set supplied this class, which does not learn::
+
+    class NeuralNetworkTf(tf.keras.Sequential):
+      def __init__(self, sizes, random_state=1):
+        super().__init__()
+        self.sizes = sizes
+        self.random_state = random_state
+        tf.random.set_seed(random_state)
+        for i in range(0, len(sizes)):
+          if i == len(sizes) - 1:
+            self.add(tf.keras.layers.Dense(sizes[i], activation='sigmoid'))
+          else:
+            self.add(tf.keras.layers.Dense(sizes[i], activation='softmax'))
+      def compile_and_fit(self, x_train, y_train, epochs=50, learning_rate=0.01,
+                          batch_size=1, validation_data=None):
+        optimizer = tf.keras.optimizers.Adam(learning_rate=learning_rate)
+        self.compile(loss='binary_crossentropy', optimizer=optimizer, metrics=['accuracy'])
+        eval = self.fit(x_train, y_train, epochs=epochs, batch_size=batch_size,
+                        validation_data=validation_data)
+        return eval
+
+Its three mistakes, and what this module does instead:
+
+1. **Swapped activations.** Softmax on the hidden layers squeezes each
+   hidden vector onto the probability simplex (its units compete and sum to
+   1, so with 128 units each is about 1/128 and carries almost no signal),
+   while a sigmoid on the output gives 10 independent numbers that are not a
+   distribution over the classes. Here the hidden layers are sigmoid and the
+   output is softmax, so ``predict`` returns rows that sum to 1.
+2. **Binary cross-entropy for 10 exclusive classes.** Keras's
+   ``binary_crossentropy`` treats each of the 10 outputs as its own yes/no
+   problem and averages them: 9 of the 10 targets are 0, so a network that
+   outputs "no" everywhere already scores a low loss, and the ``accuracy``
+   metric it pairs with becomes binary accuracy (90% for all-zero outputs).
+   Here the loss is the categorical cross-entropy
+   :math:`-\frac1n\sum_s \log p_{s, y_s}` (``categorical_crossentropy`` for
+   one-hot labels, ``sparse_categorical_crossentropy`` for integer labels:
+   the same number).
+3. **The input size became a layer, and the images were never flattened.**
+   ``sizes[0] = 784`` is the number of inputs, but the loop made it a
+   784-unit Dense layer (a network 784-784-128-32-10 with an extra softmax
+   layer), and a Dense layer on (n, 28, 28) images acts on each row of 28
+   pixels separately, giving (n, 28, 10) outputs that do not match the (n, 10)
+   labels. Here ``sizes[0]`` is the ``Input`` shape, layers are 784-...-10,
+   and (n, 28, 28) images are flattened to (n, 784) before they reach the model.
+
+**Optimizer.** The problem set asks for gradient descent, so training uses
+plain ``keras.optimizers.SGD`` (no momentum) like the NumPy and PyTorch
+backends, not Adam: Adam's step is about ``learning_rate`` per weight whatever
+the gradient, so :class:`TimeBasedLearningRate`'s rates of 10 down to 1 would
+wreck it, while for SGD they are reasonable steps on a mean loss.
+
+**Batch size.** With rates of at least 1, the problem set's ``batch_size=1``
+fails: single-sample gradients at rate 10, 9, ... then 1 drive the sigmoid
+units into saturation, and the network ends up predicting one class. Batches
+of 32 or more average the noise away and train well (see the tests).
+
+**The shared interface.** ``fit_arrays`` trains through
+:func:`ffnn.training.fit_arrays` like the other backends: the optimizer's
+rate is a ``LearningRateSchedule`` evaluated at ``optimizer.iterations``
+(which ``train_epoch`` sets to the shared step count), and each epoch is one
+compiled ``keras.Model.fit`` over a ``tf.data`` pipeline that gathers the
+batches in the shared order.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's first import
+
+import contextlib
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..config import TrainConfig
+from ..data import one_hot, prepare_images, to_labels
+from ..schedules import Constant, TimeBased, check_positive_int
+from ..training import check_xy, fit_arrays
+from ..weights import check_weights, init_weights
+
+__all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTf", "TimeBasedLearningRate", "build", "load"]
+
+BACKEND = "tensorflow"
+MODEL_FILE = "model.keras"
+
+_EVAL_BATCH = 8192  # rows per forward pass when evaluating a whole set
+
+
+@keras.saving.register_keras_serializable(package="ffnn")
+class TimeBasedLearningRate(keras.optimizers.schedules.LearningRateSchedule):
+    r"""The problem set's time-based decay as a Keras schedule.
+
+    .. math:: \eta(t) = \max(\eta_0 - t, 1)
+
+    at optimizer step :math:`t` (0-based), for a positive integer
+    ``initial_learning_rate`` :math:`\eta_0`; the Keras face of
+    :class:`ffnn.schedules.TimeBased`.
+    """
+
+    def __init__(self, initial_learning_rate):
+        self.initial_learning_rate = check_positive_int(initial_learning_rate, "initial_learning_rate")
+
+    def __call__(self, step):
+        step = keras.ops.cast(step, "float32")
+        return keras.ops.maximum(float(self.initial_learning_rate) - step, 1.0)
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate}
+
+    def __repr__(self):
+        return f"TimeBasedLearningRate({self.initial_learning_rate!r})"
+
+
+def _keras_rate(schedule):
+    """The optimizer ``learning_rate`` for a schedule of :mod:`ffnn.schedules`."""
+    if isinstance(schedule, TimeBased):
+        return TimeBasedLearningRate(schedule.initial_learning_rate)
+    if isinstance(schedule, Constant):
+        return schedule.learning_rate
+    raise ValueError(f"the tensorflow backend supports Constant and TimeBased schedules, got {schedule!r}")
+
+
+class _OnBatch(keras.callbacks.Callback):
+    """Reports each finished batch's size to the shared progress bar."""
+
+    async_safe = True  # only counts samples, so Keras may call it off the training thread
+
+    def __init__(self, on_batch, n, batch_size):
+        super().__init__()
+        self.on_batch, self.n, self.batch_size = on_batch, n, batch_size
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch(min(self.batch_size, self.n - batch * self.batch_size))
+
+
+@keras.saving.register_keras_serializable(package="ffnn")
+class NeuralNetworkTf(keras.Sequential):
+    """A fully-connected classifier: sigmoid hidden layers, softmax output.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``(n_inputs, hidden_1, ..., n_classes)``, e.g. ``[784, 128, 32, 10]``;
+        ``sizes[0]`` is the input shape, not a layer.
+    random_state : int, default 1
+        Seeds the initial weights (:func:`ffnn.weights.init_weights`, the same
+        as the other backends') and the shuffling of ``compile_and_fit``.
+    train_config : TrainConfig, optional
+        The shared configuration ``fit_arrays`` trains with (its
+        ``layer_sizes`` and ``seed`` must match); by default
+        ``TrainConfig(layer_sizes=sizes, seed=random_state)``.
+    """
+
+    def __init__(self, sizes, random_state=1, *, train_config=None, name=None):
+        config = TrainConfig(layer_sizes=sizes, seed=random_state) if train_config is None else train_config
+        if not isinstance(config, TrainConfig):
+            raise ValueError(f"train_config must be a TrainConfig, got {config!r}")
+        if config.layer_sizes != tuple(sizes) or config.seed != random_state:
+            raise ValueError(f"train_config has layer_sizes={config.layer_sizes} and seed={config.seed}, "
+                             f"but sizes={tuple(sizes)} and random_state={random_state!r}")
+        if config.loss != "cross-entropy":
+            raise ValueError(f"the tensorflow backend trains with loss='cross-entropy' only, got {config.loss!r}")
+        super().__init__(name=name)
+        self.train_config = config
+        self.sizes, self.random_state = config.layer_sizes, config.seed
+        self.add(keras.Input(shape=(self.sizes[0],), dtype=config.dtype))
+        for i, units in enumerate(self.sizes[1:], start=1):
+            last = i == len(self.sizes) - 1
+            self.add(keras.layers.Dense(units, activation="softmax" if last else "sigmoid", dtype=config.dtype,
+                                        name="output" if last else f"hidden_{i}"))
+        self.import_weights(init_weights(self.sizes, self.random_state, config.dtype))
+        self.history_ = None
+        self._device = None  # a tf.device name set by build(), or None for TensorFlow's placement
+        self._compiled_rate = None  # the shared schedule the model is compiled for, as (type, value)
+
+    def get_config(self):
+        return {"sizes": list(self.sizes), "random_state": self.random_state, "name": self.name,
+                "train_config": self.train_config.to_dict()}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        config["train_config"] = TrainConfig.from_dict(config["train_config"])
+        return cls(**config)
+
+    # ------------------------------------------------------------ Trainable
+
+    def prepare_data(self, x, y):
+        """Images ``x`` (n, d) and int labels ``y`` as tensors: ``(X in dtype, y int64)``."""
+        with self._placement():
+            return tf.constant(x, dtype=self.train_config.dtype), tf.constant(y, dtype=tf.int64)
+
+    def train_epoch(self, data, order, batch_size, schedule, step, on_batch):
+        """One epoch of SGD over ``data`` in ``order``, as one compiled ``fit``; returns the new step count."""
+        self._compile_for(schedule)
+        self.optimizer.iterations.assign(step)
+        x, y = data
+        batches = tf.data.Dataset.from_tensor_slices(np.asarray(order, dtype=np.int64)).batch(batch_size)
+        ds = batches.map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx)),
+                         num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+        # A CallbackList of our own, so that Keras adds no progress bar of its own.
+        callbacks = keras.callbacks.CallbackList([_OnBatch(on_batch, len(order), batch_size)],
+                                                 add_history=True, add_progbar=False, model=self)
+        with self._placement():
+            self.fit(ds, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
+        return step + -(-len(order) // batch_size)
+
+    def loss_and_accuracy(self, data):
+        """Mean cross-entropy and accuracy (fraction) on prepared ``data``."""
+        x, y = data
+        p = self._proba(x)
+        y = y.numpy()
+        p_true = np.clip(p[np.arange(len(y)), y], np.finfo(p.dtype).tiny, 1.0)
+        return float(-np.log(p_true).mean()), float((p.argmax(axis=1) == y).mean())
+
+    def export_weights(self):
+        """Copies of the weights as ``(W, b)`` pairs; a Dense kernel is ``W`` (n_in, n_out) as it is."""
+        return [(layer.kernel.numpy(), layer.bias.numpy()) for layer in self.layers]
+
+    def import_weights(self, weights):
+        """Replace the weights by ``weights`` (layout of :mod:`ffnn.weights`), cast to ``dtype``."""
+        weights = check_weights(weights, self.sizes)
+        for layer, (W, b) in zip(self.layers, weights):
+            layer.set_weights([np.asarray(W, dtype=self.train_config.dtype),
+                               np.asarray(b, dtype=self.train_config.dtype)])
+
+    def _compile_for(self, schedule):
+        """Compile for SGD with ``schedule`` unless already compiled so (recompiling retraces)."""
+        key = (type(schedule).__name__, getattr(schedule, "initial_learning_rate", None),
+               getattr(schedule, "learning_rate", None))
+        if self._compiled_rate != key:
+            self.compile(optimizer=keras.optimizers.SGD(learning_rate=_keras_rate(schedule)),
+                         loss=keras.losses.SparseCategoricalCrossentropy())
+            self._compiled_rate = key
+
+    def _placement(self):
+        return tf.device(self._device) if self._device else contextlib.nullcontext()
+
+    def _proba(self, x):
+        # Direct calls in chunks: cheaper than keras.Model.predict's per-call setup.
+        with self._placement():
+            return np.concatenate([self(x[s:s + _EVAL_BATCH], training=False).numpy()
+                                   for s in range(0, len(x), _EVAL_BATCH)])
+
+    # ------------------------------------------------------------- the API
+
+    def compile_and_fit(self, x_train, y_train, epochs=50, learning_rate=0.01, batch_size=1,
+                        validation_data=None, *, verbose="auto"):
+        """The problem set's entry point: compile for SGD and cross-entropy, then ``keras.Model.fit``.
+
+        ``x_train`` (n, 28, 28) or (n, 784); ``y_train`` one-hot (n, 10), trained
+        with categorical cross-entropy, or integers (n,), trained with sparse
+        categorical cross-entropy; ``validation_data`` an ``(x_val, y_val)``
+        pair in the same formats. ``learning_rate`` a positive number or a
+        Keras schedule such as :class:`TimeBasedLearningRate`.
+
+        Returns the Keras ``History``: ``history["accuracy"]`` is Keras's
+        running mean over the epoch's batches, ``history["val_accuracy"]`` the
+        accuracy on the validation set after the epoch.
+        """
+        one_hot_labels = np.asarray(y_train).ndim == 2 and np.asarray(y_train).shape[1] > 1
+        x, y = self._xy(x_train, y_train, "x_train", one_hot_labels)
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be an (x_val, y_val) pair")
+            validation_data = self._xy(*validation_data, "x_val", one_hot_labels)
+        loss = "categorical_crossentropy" if one_hot_labels else "sparse_categorical_crossentropy"
+        self.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate), loss=loss, metrics=["accuracy"])
+        self._compiled_rate = None
+        keras.utils.set_random_seed(self.random_state)  # Keras's shuffling of the batches
+        with self._placement():
+            return self.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
+                            verbose=verbose)
+
+    def _xy(self, x, y, name, one_hot_labels):
+        x, y = check_xy(x, y, self.sizes[0], self.sizes[-1], name)
+        x = x.astype(self.train_config.dtype, copy=False)
+        return (x, one_hot(y, self.sizes[-1], dtype=self.train_config.dtype)) if one_hot_labels else (x, y)
+
+    def fit_arrays(self, x, y, x_val=None, y_val=None, verbose=1, on_epoch_end=None, stream=None):
+        """Train on arrays with :func:`ffnn.training.fit_arrays`; returns the :class:`ffnn.History`."""
+        self.history_ = fit_arrays(self, x, y, x_val, y_val, verbose=verbose, label=BACKEND,
+                                   on_epoch_end=on_epoch_end, stream=stream)
+        return self.history_
+
+    def predict_proba(self, x):
+        """Class probabilities of shape (n, n_classes) for images ``x`` (n, d) or (n, 28, 28)."""
+        x = prepare_images(x)
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise ValueError(f"x has {x.shape[1]} features per sample, the network expects {self.sizes[0]}")
+        return self._proba(x.astype(self.train_config.dtype, copy=False))
+
+    def compute_accuracy(self, x, y):
+        """Fraction of samples in ``x`` classified as their label ``y`` (int or one-hot)."""
+        x, y = check_xy(x, y, self.sizes[0], self.sizes[-1])
+        return float(np.mean(self.predict_proba(x).argmax(axis=1) == to_labels(y)))
+
+    def save_model(self, path):
+        """Write the model (config, weights, optimizer and its schedule) to ``path`` (``.keras``;
+        a directory gets ``MODEL_FILE``)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / MODEL_FILE
+        if path.suffix != ".keras":
+            raise ValueError(f"{path}: a Keras model file must end in .keras")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.keras")
+        os.close(fd)
+        try:
+            self.save(tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+
+def _tf_device(device):
+    if device == "auto":
+        return None
+    if device == "cpu":
+        return "/CPU:0"
+    if device in ("gpu", "cuda"):
+        if not tf.config.list_physical_devices("GPU"):
+            raise ValueError(f"device {device!r} was asked for, but TensorFlow sees no GPU")
+        return "/GPU:0"
+    raise ValueError(f"device must be 'auto', 'cpu' or 'gpu', got {device!r}")
+
+
+def build(config: TrainConfig, device: str = "auto") -> NeuralNetworkTf:
+    """A fresh :class:`NeuralNetworkTf` for ``config`` on ``device`` (``"auto"``, ``"cpu"``, ``"gpu"``)."""
+    name = _tf_device(device)
+    with tf.device(name) if name else contextlib.nullcontext():
+        model = NeuralNetworkTf(config.layer_sizes, config.seed, train_config=config)
+    model._device = name
+    return model
+
+
+def load(path) -> NeuralNetworkTf:
+    """The model written by :meth:`NeuralNetworkTf.save_model` (``safe_mode``: never runs stored code)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / MODEL_FILE
+    if not path.is_file():
+        raise ValueError(f"{path}: file not found")
+    try:
+        model = keras.models.load_model(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: cannot read the model ({exc})") from None
+    if not isinstance(model, NeuralNetworkTf):
+        raise ValueError(f"{path}: a {type(model).__name__}, not an ffnn NeuralNetworkTf")
+    return model
