@@ -1,0 +1,510 @@
+"""The ``ffnn`` command line: ``train``, ``compare``, ``evaluate``, ``predict``.
+
+Each subcommand is an entry of :data:`COMMANDS`, ``name -> (help,
+add_arguments, run)``: ``add_arguments(parser)`` declares its flags and
+``run(args)`` does the work and returns the exit status. Bad input of any
+kind ends as one line on stderr (``ffnn: error: ...``) and a non-zero exit:
+2 for a bad command line, 1 for input that fails later (a missing data
+directory, an unreadable image, a run directory without a model), 130 after
+Ctrl-C, which keeps everything written so far.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main", "build_parser", "COMMANDS", "CLIError"]
+
+DEFAULT_BACKENDS = ("numpy", "torch", "tensorflow")
+DEVICES = ("auto", "cpu", "cuda")
+PLOTS = ("accuracy.png", "loss.png", "confusion.png", "misclassified.png")
+
+
+class CLIError(Exception):
+    """A bad command line; the message is printed as ``ffnn: error: <message>``."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are exceptions, so :func:`main` prints them on one line."""
+
+    def error(self, message):
+        raise CLIError(message)
+
+
+# ---------------------------------------------------------------- argument types
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return value
+
+
+def _learning_rate(text: str):
+    """A positive number; ``"2"`` stays the int 2 (the time-based schedule needs an integer rate)."""
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def _hidden(text: str) -> tuple:
+    """``"128,64"`` -> ``(128, 64)``; every size a positive integer."""
+    sizes = []
+    for part in text.split(","):
+        try:
+            size = int(part)
+        except ValueError:
+            size = 0
+        if size <= 0:
+            raise argparse.ArgumentTypeError(
+                f"must be comma-separated positive integers such as 128,64, got {text!r} ({part.strip()!r})")
+        sizes.append(size)
+    return tuple(sizes)
+
+
+def _val_size(text: str):
+    """A fraction in [0, 1) (``"0.1"``) or a count (``"5000"``); 0 means no validation set."""
+    try:
+        return _non_negative_int(text)
+    except argparse.ArgumentTypeError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1) or a number of samples, got {text!r}")
+    return value
+
+
+def _backend_list(text: str) -> tuple:
+    from .backends import BACKENDS
+
+    names = tuple(n.strip() for n in text.split(","))
+    for n in names:
+        if n not in BACKENDS:
+            raise argparse.ArgumentTypeError(f"unknown backend {n!r}; choose from {', '.join(BACKENDS)}")
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"a backend is listed twice in {text!r}")
+    return names
+
+
+# ----------------------------------------------------------------- data, config
+
+
+def _add_training_arguments(p: argparse.ArgumentParser) -> None:
+    """Flags shared by ``train`` and ``compare``."""
+    from .data import DATASETS
+
+    p.add_argument("--hidden", type=_hidden, default=(128, 64), metavar="SIZES",
+                   help="hidden layer sizes, comma-separated (default: 128,64)")
+    p.add_argument("--epochs", type=_positive_int, default=10, help="training epochs (default: 10)")
+    p.add_argument("--batch-size", type=_positive_int, default=32,
+                   help="samples per SGD step; 1 updates after every sample (default: 32)")
+    p.add_argument("--lr", type=_learning_rate, default=0.5, metavar="RATE",
+                   help="learning rate; with --schedule time-based the starting rate, an integer (default: 0.5)")
+    p.add_argument("--loss", choices=("cross-entropy", "mse"), default="cross-entropy",
+                   help="loss; mse only in the numpy backend (default: cross-entropy)")
+    p.add_argument("--schedule", choices=("constant", "time-based"), default="constant",
+                   help="learning-rate schedule; time-based is max(lr - step, 1) (default: constant)")
+    p.add_argument("--n-train", type=_positive_int, default=None, metavar="N",
+                   help="train on the first N training samples, before the validation split "
+                        "(default: all of them)")
+    p.add_argument("--val-size", type=_val_size, default=0.1, metavar="SIZE",
+                   help="validation set split off the training samples (stratified, seeded by --seed): "
+                        "a fraction, a number of samples, or 0 for none (default: 0.1)")
+    p.add_argument("--seed", type=_non_negative_int, default=1,
+                   help="seed of the initial weights, the split and the shuffling (default: 1)")
+    p.add_argument("--early-stopping", type=_positive_int, default=None, metavar="PATIENCE",
+                   help="stop when the validation loss has not improved for PATIENCE epochs and keep "
+                        "the best weights (default: off)")
+    p.add_argument("--dataset", choices=tuple(DATASETS), default="mnist",
+                   help="dataset (default: mnist, the copy bundled with ffnn)")
+    p.add_argument("--data-dir", default=None, metavar="DIR",
+                   help="directory with the four IDX files (.gz or raw) of the dataset "
+                        "(default: bundled MNIST; /usr/share/datasets/fashion-mnist for fashion-mnist)")
+    p.add_argument("--device", choices=DEVICES, default="auto",
+                   help="where torch and tensorflow compute; auto uses a GPU if there is one, "
+                        "numpy always uses the CPU (default: auto)")
+
+
+class _Data:
+    """The arrays of one run: prepared (n, 784) float32 images and int64 labels, plus a description."""
+
+    def __init__(self, args):
+        from .data import load_dataset, prepare_images, train_val_split
+
+        (x, y), (x_test, y_test) = load_dataset(args.dataset, args.data_dir)
+        if args.n_train is not None:
+            if args.n_train > len(x):
+                raise CLIError(f"--n-train {args.n_train} is larger than the {len(x)} training samples "
+                               f"of {args.dataset}")
+            x, y = x[:args.n_train], y[:args.n_train]
+        x, y = prepare_images(x), y.astype(np.int64)
+        if args.val_size:
+            try:
+                x, x_val, y, y_val = train_val_split(x, y, args.val_size, seed=args.seed)
+            except ValueError as exc:
+                raise CLIError(f"--val-size {args.val_size}: {exc}") from None
+        else:
+            x_val = y_val = None
+        self.x, self.y, self.x_val, self.y_val = x, y, x_val, y_val
+        self.x_test, self.y_test = prepare_images(x_test), y_test.astype(np.int64)
+        self.info = {"dataset": args.dataset, "data_dir": args.data_dir, "n_train": len(x),
+                     "n_val": 0 if x_val is None else len(x_val), "n_test": len(self.x_test),
+                     "first_n": args.n_train, "val_size": args.val_size, "split_seed": args.seed}
+
+
+def _check_backends(names, loss: str) -> None:
+    """Fail before loading data if a backend's framework is missing or it cannot use ``loss``."""
+    from .backends import get_backend
+
+    for name in names:
+        if loss != "cross-entropy" and name != "numpy":
+            raise CLIError(f"--loss {loss} is available in the numpy backend only; {name} trains with "
+                           f"cross-entropy")
+        get_backend(name)
+
+
+def _train_config(args, data: _Data):
+    from .config import TrainConfig
+
+    if args.schedule == "time-based" and not isinstance(args.lr, int):
+        raise CLIError(f"--lr must be an integer with --schedule time-based (the rate drops by 1 per step), "
+                       f"got {args.lr}")
+    n_classes = 10
+    return TrainConfig(layer_sizes=(data.x.shape[1], *args.hidden, n_classes), epochs=args.epochs,
+                       batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss,
+                       schedule=args.schedule, seed=args.seed, early_stopping=args.early_stopping)
+
+
+def _train_one(name: str, model, data: _Data, device: str, out: Path) -> dict:
+    """Train ``model`` of backend ``name`` into the run directory ``out``; return its results.
+
+    The history is rewritten after every epoch; after training (finished,
+    stopped early or interrupted by Ctrl-C) the model, metrics and plots are
+    written for the weights the model ends with.
+    """
+    from . import __version__, plots
+    from .metrics import classification_metrics
+    from .runs import Run
+    from .weights import init_weights
+
+    run = Run(out)
+    config = model.train_config
+    start_weights = model.export_weights()
+    same_start = all(np.array_equal(W, W0) and np.array_equal(b, b0) for (W, b), (W0, b0)
+                     in zip(start_weights, init_weights(config.layer_sizes, config.seed, config.dtype)))
+    run.write_config({"backend": name, "device": device, "data": data.info, "config": config.to_dict(),
+                      "ffnn_version": __version__})
+    history = model.fit_arrays(data.x, data.y, data.x_val, data.y_val, verbose=1,
+                               on_epoch_end=run.write_history)
+    run.write_history(history)
+    model.save_model(run.model_file(name))
+
+    proba = np.asarray(model.predict_proba(data.x_test))
+    metrics = classification_metrics(proba, data.y_test)
+    last = history.last()
+    seconds = history["seconds"]
+    summary = {
+        "backend": name,
+        "test_accuracy": metrics["test_accuracy"],
+        "train_accuracy": last.get("accuracy"),
+        "val_accuracy": last.get("val_accuracy"),
+        "epochs": len(history),
+        "seconds_per_epoch": float(np.mean(seconds)) if len(seconds) else None,
+        "interrupted": history.interrupted,
+        "stopped_epoch": history.stopped_epoch,
+        "best_epoch": history.best_epoch,
+        "initial_weights_match_shared_init": same_start,
+    }
+    run.write_metrics({**summary, **metrics})
+
+    if len(history):
+        plots.plot_accuracy({name: history}, run.file("accuracy.png"), title=f"{name}: accuracy per epoch")
+        plots.plot_loss({name: history}, run.file("loss.png"), title=f"{name}: {config.loss} loss per epoch")
+    plots.plot_confusion(metrics["confusion_matrix"], run.file("confusion.png"),
+                         title=f"{name}: confusion matrix (test set)")
+    plots.plot_misclassified(data.x_test, data.y_test, proba.argmax(axis=1), run.file("misclassified.png"))
+    return {**summary, "history": history, "run_dir": run.path}
+
+
+def _pct(value) -> str:
+    return "-" if value is None or value != value else f"{100 * value:.2f}%"
+
+
+def _report_interrupted(result: dict, planned: int) -> None:
+    print(f"Training was interrupted after {result['epochs']} of {planned} epochs; the model, "
+          f"the history so far and the plots are saved in {result['run_dir']}", file=sys.stderr)
+
+
+# ------------------------------------------------------------------------- train
+
+
+def _add_train(p: argparse.ArgumentParser) -> None:
+    from .backends import BACKENDS
+
+    p.add_argument("--backend", choices=tuple(BACKENDS), default="numpy",
+                   help="implementation to train (default: numpy)")
+    _add_training_arguments(p)
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="run directory to write (default: runs/<timestamp>-<backend>)")
+
+
+def _run_train(args) -> int:
+    from .backends import build
+    from .runs import default_run_dir
+
+    _check_backends([args.backend], args.loss)
+    data = _Data(args)
+    config = _train_config(args, data)
+    model = build(args.backend, config, args.device)
+    out = Path(args.out) if args.out else default_run_dir(args.backend)
+    print(f"Training {args.backend} {config.layer_sizes} on {data.info['n_train']} {args.dataset} images "
+          f"({data.info['n_val']} for validation) into {out}", flush=True)
+    result = _train_one(args.backend, model, data, args.device, out)
+    print(f"{args.backend}: test accuracy {_pct(result['test_accuracy'])} "
+          f"(train {_pct(result['train_accuracy'])}, validation {_pct(result['val_accuracy'])})")
+    print(f"Saved the run in {out}; plots: " + ", ".join(str(out / f) for f in PLOTS if (out / f).exists()))
+    if result["interrupted"]:
+        _report_interrupted(result, config.epochs)
+        return 130
+    return 0
+
+
+# ----------------------------------------------------------------------- compare
+
+
+def _add_compare(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backends", type=_backend_list, default=DEFAULT_BACKENDS, metavar="NAMES",
+                   help="comma-separated backends, trained one after the other on the same data, split "
+                        "and starting weights (default: numpy,torch,tensorflow)")
+    _add_training_arguments(p)
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="directory for summary.json, accuracy.png and one run directory per backend "
+                        "(default: runs/<timestamp>-compare)")
+
+
+def format_table(results: dict) -> str:
+    """The comparison table: one row per backend."""
+    head = f"{'backend':<12}{'train acc':>11}{'val acc':>11}{'test acc':>11}{'s/epoch':>10}"
+    rows = [head, "-" * len(head)]
+    for name, r in results.items():
+        spe = "-" if r["seconds_per_epoch"] is None else f"{r['seconds_per_epoch']:.2f}"
+        rows.append(f"{name:<12}{_pct(r['train_accuracy']):>11}{_pct(r['val_accuracy']):>11}"
+                    f"{_pct(r['test_accuracy']):>11}{spe:>10}")
+    return "\n".join(rows)
+
+
+def _compare_device(name: str, names, device: str) -> str:
+    # numpy has only the CPU; --device cuda is for the frameworks beside it.
+    return "cpu" if name == "numpy" and device == "cuda" and len(names) > 1 else device
+
+
+def _run_compare(args) -> int:
+    from . import plots
+    from .backends import build
+    from .runs import COMPARE_SUMMARY, default_run_dir, write_json
+
+    names = args.backends
+    _check_backends(names, args.loss)
+    data = _Data(args)
+    config = _train_config(args, data)
+    # Build every model first, so that a bad --device fails before any training.
+    models = {name: build(name, config, _compare_device(name, names, args.device)) for name in names}
+    out = Path(args.out) if args.out else default_run_dir("compare")
+    print(f"Comparing {', '.join(names)}: {config.layer_sizes}, {config.epochs} epochs, batch "
+          f"{config.batch_size}, lr {config.learning_rate} on {data.info['n_train']} {args.dataset} images "
+          f"({data.info['n_val']} for validation) into {out}", flush=True)
+    results = {}
+    for name in names:
+        print(f"== {name} ==", flush=True)
+        results[name] = result = _train_one(name, models[name], data, _compare_device(name, names, args.device),
+                                            out / name)
+        if not result["initial_weights_match_shared_init"]:
+            print(f"warning: {name} did not start from the shared initial weights", file=sys.stderr)
+        summary = {
+            "config": config.to_dict(), "data": data.info, "device": args.device,
+            "interrupted": result["interrupted"],
+            "backends": {n: {**{k: v for k, v in r.items() if k not in ("history", "run_dir")},
+                             "run_dir": str(r["run_dir"]), "history": r["history"].to_dict()["history"]}
+                         for n, r in results.items()},
+        }
+        write_json(out / COMPARE_SUMMARY, summary)
+        plots.plot_accuracy({n: r["history"] for n, r in results.items() if len(r["history"])},
+                            out / "accuracy.png", title="Accuracy per epoch (train solid, validation dashed)")
+        if result["interrupted"]:
+            break
+    print()
+    print(format_table(results))
+    print(f"\nSummary: {out / COMPARE_SUMMARY}")
+    print(f"Plots: {out / 'accuracy.png'} (all backends); per backend: "
+          + ", ".join(str(out / name / f) for name in results for f in PLOTS if (out / name / f).exists()))
+    last = next(reversed(results.values()))
+    if last["interrupted"]:
+        _report_interrupted(last, config.epochs)
+        return 130
+    return 0
+
+
+# ---------------------------------------------------------------------- evaluate
+
+
+def _add_evaluate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by ffnn train or compare")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON (default: a report)")
+
+
+def _load_run(path):
+    from .runs import open_run
+
+    run = open_run(path)
+    backend, model = run.load_model()
+    return run, backend, model
+
+
+def _run_evaluate(args) -> int:
+    from .data import load_dataset, prepare_images
+    from .metrics import classification_metrics
+
+    run, backend, model = _load_run(args.run_dir)
+    info = run.read_config().get("data", {})
+    _, (x_test, y_test) = load_dataset(info.get("dataset", "mnist"), info.get("data_dir"))
+    proba = np.asarray(model.predict_proba(prepare_images(x_test)))
+    metrics = {"backend": backend, "run_dir": str(run.path), **classification_metrics(proba, y_test)}
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+        return 0
+    print(f"{run.path} ({backend}): test accuracy {_pct(metrics['test_accuracy'])} on {metrics['n_test']} "
+          f"images, cross-entropy {metrics['test_loss']:.4f}")
+    print(f"\n{'class':>5}{'precision':>11}{'recall':>9}{'support':>9}")
+    for row in metrics["per_class"]:
+        print(f"{row['class']:>5}{_pct(row['precision']):>11}{_pct(row['recall']):>9}{row['support']:>9}")
+    cm = np.asarray(metrics["confusion_matrix"])
+    print("\nconfusion matrix (rows: true class, columns: predicted)")
+    print("     " + "".join(f"{j:>6}" for j in range(len(cm))))
+    for i, row in enumerate(cm):
+        print(f"{i:>5}" + "".join(f"{v:>6}" for v in row))
+    return 0
+
+
+# ----------------------------------------------------------------------- predict
+
+
+def _add_predict(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by ffnn train or compare")
+    p.add_argument("images", nargs="+", metavar="IMAGE",
+                   help="image files (PNG, JPEG, ...) of one handwritten digit each, any size, "
+                        "dark on light or light on dark")
+    p.add_argument("--top", type=_positive_int, default=3, help="classes to show per image (default: 3)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text (default: text)")
+
+
+def _run_predict(args) -> int:
+    from .imaging import load_digit
+    from .runs import open_run
+
+    open_run(args.run_dir)  # fail on a bad run directory before reading any image
+    digits = np.stack([load_digit(path) for path in args.images])
+    _, backend, model = _load_run(args.run_dir)
+    proba = np.asarray(model.predict_proba(digits.reshape(len(digits), -1)))
+    top = min(args.top, proba.shape[1])
+    results = []
+    for path, p in zip(args.images, proba):
+        best = np.argsort(-p, kind="stable")[:top]
+        results.append({"image": path, "prediction": int(best[0]),
+                        "top": [{"class": int(c), "probability": float(p[c])} for c in best]})
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for r in results:
+            print(f"{r['image']}: " + "  ".join(f"{t['class']} ({100 * t['probability']:.1f}%)" for t in r["top"]))
+    return 0
+
+
+# -------------------------------------------------------------------------- main
+
+#: Subcommands: name -> (one-line help, add_arguments(parser), run(args) -> exit status).
+COMMANDS = {
+    "train": ("train one backend and save the run", _add_train, _run_train),
+    "compare": ("train several backends on the same data and starting weights, side by side",
+                _add_compare, _run_compare),
+    "evaluate": ("test accuracy, per-class precision/recall and confusion matrix of a saved run",
+                 _add_evaluate, _run_evaluate),
+    "predict": ("classify image files of handwritten digits with a saved run", _add_predict, _run_predict),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(prog="ffnn", description="A feed-forward classifier built three ways "
+                                              "(NumPy, PyTorch, Keras), trained on MNIST.")
+    parser.add_argument("--version", action="version", version=f"ffnn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, add_arguments, run) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        add_arguments(p)
+        p.set_defaults(_run=run)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def main(argv=None) -> int:
+    """Run ``ffnn`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    from .backends import BackendUnavailable
+    from .training import TrainingDiverged
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise CLIError(f"choose a command: {', '.join(COMMANDS)} (ffnn --help for more)")
+    except CLIError as exc:
+        print(f"ffnn: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    try:
+        return args._run(args)
+    except KeyboardInterrupt:
+        print("ffnn: interrupted", file=sys.stderr)
+        return 130
+    except (CLIError, BackendUnavailable, TrainingDiverged, ValueError, OSError) as exc:
+        sys.stdout.flush()
+        print(f"ffnn: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

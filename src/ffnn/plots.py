@@ -1,0 +1,103 @@
+"""The PNG plots of a run: accuracy and loss per epoch, confusion matrix, misclassified digits.
+
+Figures are drawn with matplotlib's object API (no pyplot, no global state, no
+display needed) and saved atomically.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .runs import atomic_write
+
+__all__ = ["plot_accuracy", "plot_loss", "plot_confusion", "plot_misclassified"]
+
+_DPI = 110
+
+
+def _save(fig: Figure, path) -> Path:
+    return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=_DPI, bbox_inches="tight"))
+
+
+def _curves(histories: dict, key: str, ylabel: str, title: str, path, percent: bool) -> Path:
+    """Train (solid) and validation (dashed) ``key`` per epoch, one colour per history."""
+    fig = Figure(figsize=(6.4, 4.2))
+    ax = fig.add_subplot()
+    scale = 100.0 if percent else 1.0
+    for i, (label, history) in enumerate(histories.items()):
+        color = f"C{i}"
+        epochs = history["epoch"]
+        prefix = f"{label} " if len(histories) > 1 else ""
+        ax.plot(epochs, np.asarray(history[key], dtype=float) * scale, "-o", color=color, ms=3,
+                label=f"{prefix}train")
+        val = np.asarray(history[f"val_{key}"], dtype=float)
+        if np.isfinite(val).any():
+            ax.plot(epochs, val * scale, "--s", color=color, ms=3, label=f"{prefix}validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    if len(histories) and max(len(h) for h in histories.values()) <= 20:
+        ax.set_xticks(range(1, max(len(h) for h in histories.values()) + 1))
+    return _save(fig, path)
+
+
+def plot_accuracy(histories: dict, path, title: str = "Accuracy per epoch") -> Path:
+    """Training and validation accuracy (%) per epoch for ``{label: History}``; write a PNG to ``path``."""
+    return _curves(histories, "accuracy", "accuracy (%)", title, path, percent=True)
+
+
+def plot_loss(histories: dict, path, title: str = "Loss per epoch") -> Path:
+    """Training and validation loss per epoch for ``{label: History}``; write a PNG to ``path``."""
+    return _curves(histories, "loss", "loss", title, path, percent=False)
+
+
+def plot_confusion(cm, path, title: str = "Confusion matrix (test set)") -> Path:
+    """The confusion matrix ``cm`` (true class in rows, predicted in columns) with its counts."""
+    cm = np.asarray(cm)
+    k = len(cm)
+    fig = Figure(figsize=(5.6, 5.0))
+    ax = fig.add_subplot()
+    # Log colour scale: the diagonal (thousands) would otherwise drown the errors (tens).
+    im = ax.imshow(np.log1p(cm), cmap="Blues")
+    threshold = np.log1p(cm).max() / 2
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=7,
+                    color="white" if np.log1p(cm[i, j]) > threshold else "black")
+    ax.set_xticks(range(k))
+    ax.set_yticks(range(k))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="log(1 + count)")
+    return _save(fig, path)
+
+
+def plot_misclassified(images, y_true, y_pred, path, max_images: int = 25,
+                       title: str = "Misclassified test digits (true -> predicted)") -> Path:
+    """A grid of the first ``max_images`` images where ``y_pred != y_true``.
+
+    ``images`` of shape (n, 28, 28) or (n, 784). With no mistakes the figure
+    says so.
+    """
+    images = np.asarray(images)
+    images = images.reshape(len(images), 28, 28) if images.ndim == 2 else images
+    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:max_images]
+    cols = 5
+    rows = max(1, int(np.ceil(len(wrong) / cols)))
+    fig = Figure(figsize=(cols * 1.3, rows * 1.45 + 0.4))
+    fig.suptitle(title, fontsize=9)
+    if len(wrong) == 0:
+        ax = fig.add_subplot()
+        ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center")
+        ax.axis("off")
+    for n, i in enumerate(wrong):
+        ax = fig.add_subplot(rows, cols, n + 1)
+        ax.imshow(images[i], cmap="gray_r")
+        ax.set_title(f"{int(y_true[i])} -> {int(y_pred[i])}", fontsize=8, color="C3")
+        ax.axis("off")
+    return _save(fig, path)

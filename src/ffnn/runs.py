@@ -1,0 +1,206 @@
+"""Run directories: what ``ffnn train`` and ``ffnn compare`` leave behind.
+
+A training run directory holds::
+
+    config.json     backend, device, data and the TrainConfig
+    history.json    per-epoch record (rewritten after every epoch)
+    history.csv     the same as a table
+    metrics.json    test accuracy, loss, per-class precision/recall, confusion matrix
+    model.npz | model.pt | model.keras   the model in its backend's safe format
+    accuracy.png, loss.png, confusion.png, misclassified.png
+
+A comparison directory holds ``summary.json``, ``accuracy.png`` and one run
+directory per backend. Every file is written atomically: to a temporary file
+in the same directory, flushed to disk, then renamed over the target, so a
+crash or Ctrl-C leaves either the old file or the new one, never half of one.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .history import History
+
+__all__ = ["RunError", "atomic_write", "atomic_write_text", "write_json", "read_json", "Run",
+           "default_run_dir", "open_run", "COMPARE_SUMMARY"]
+
+CONFIG = "config.json"
+HISTORY_JSON = "history.json"
+HISTORY_CSV = "history.csv"
+METRICS = "metrics.json"
+COMPARE_SUMMARY = "summary.json"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
+class RunError(ValueError):
+    """A run directory that cannot be used; the message names it."""
+
+
+def atomic_write(path, write, mode: str = "wb") -> Path:
+    """Create or replace ``path`` with what ``write(fh)`` writes, atomically.
+
+    ``write`` gets an open file in ``mode`` ("wb" or "w"). If it raises (or
+    the process is interrupted), the temporary file is removed and ``path``
+    is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    return atomic_write(path, lambda fh: fh.write(text), mode="w")
+
+
+def _jsonable(value):
+    """Numpy scalars and arrays as Python values; NaN and infinities as null."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_json(path, data) -> Path:
+    """Write ``data`` as indented JSON, atomically (NaN becomes null)."""
+    return atomic_write_text(path, json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")
+
+
+def read_json(path) -> dict:
+    """Read a JSON object; a missing or malformed file is a :class:`RunError` naming it."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunError(f"{path}: cannot read JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise RunError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    return data
+
+
+def default_run_dir(label: str, root="runs") -> Path:
+    """``runs/<YYYYmmdd-HHMMSS>-<label>``, with ``-2``, ``-3``... if that exists already."""
+    base = Path(root) / f"{time.strftime('%Y%m%d-%H%M%S')}-{label}"
+    path, i = base, 1
+    while path.exists():
+        i += 1
+        path = base.with_name(f"{base.name}-{i}")
+    return path
+
+
+class Run:
+    """One training run's directory.
+
+    Parameters
+    ----------
+    path : str or Path
+        Created (with parents) on first write.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __repr__(self):
+        return f"Run({str(self.path)!r})"
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    # ---------------------------------------------------------------- writing
+
+    def write_config(self, config: dict) -> Path:
+        return write_json(self.file(CONFIG), config)
+
+    def write_history(self, history: History) -> None:
+        """``history.json`` and ``history.csv``; called after every epoch."""
+        write_json(self.file(HISTORY_JSON), history.to_dict())
+        atomic_write_text(self.file(HISTORY_CSV), history.to_csv())
+
+    def write_metrics(self, metrics: dict) -> Path:
+        return write_json(self.file(METRICS), metrics)
+
+    # ---------------------------------------------------------------- reading
+
+    def read_config(self) -> dict:
+        return read_json(self.file(CONFIG))
+
+    def read_history(self) -> History:
+        data = read_json(self.file(HISTORY_JSON))
+        try:
+            return History.from_dict(data)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise RunError(f"{self.file(HISTORY_JSON)}: not a training history ({exc})") from None
+
+    def read_metrics(self) -> dict:
+        return read_json(self.file(METRICS))
+
+    def model_file(self, backend: str) -> Path:
+        """Where the model of ``backend`` lives in this run (its module's ``MODEL_FILE``)."""
+        from .backends import get_backend
+
+        return self.file(get_backend(backend).MODEL_FILE)
+
+    def load_model(self):
+        """The backend name from ``config.json`` and the saved model (loaded without unpickling)."""
+        from .backends import load
+
+        config = self.read_config()
+        backend = config.get("backend")
+        if not isinstance(backend, str):
+            raise RunError(f"{self.file(CONFIG)}: names no backend")
+        path = self.model_file(backend)
+        if not path.is_file():
+            raise RunError(f"{self.path}: holds no model ({path.name} is missing)")
+        return backend, load(backend, path)
+
+
+def open_run(path) -> Run:
+    """The training run at ``path``; a clear :class:`RunError` if it is not one."""
+    path = Path(path)
+    if not path.exists():
+        raise RunError(f"{path}: run directory does not exist")
+    if not path.is_dir():
+        raise RunError(f"{path}: not a directory")
+    if not (path / CONFIG).is_file():
+        if (path / COMPARE_SUMMARY).is_file():
+            subs = sorted(p for p in path.iterdir() if (p / CONFIG).is_file())
+            hint = ", ".join(str(p) for p in subs) or "none found"
+            raise RunError(f"{path}: a comparison; give one of its backend runs ({hint})")
+        raise RunError(f"{path}: not an ffnn run directory (no {CONFIG})")
+    return Run(path)

@@ -1,0 +1,166 @@
+"""Run directories: atomic writes, JSON, history files, reading runs back; test-set metrics."""
+import csv
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+
+from ffnn.history import History
+from ffnn.metrics import classification_metrics, confusion_matrix, precision_recall
+from ffnn.runs import (RunError, Run, atomic_write, atomic_write_text, default_run_dir, open_run, read_json,
+                       write_json)
+
+
+def _leftovers(directory):
+    return [p.name for p in directory.iterdir() if p.name.endswith(".tmp")]
+
+
+# ----------------------------------------------------------------- atomic writes
+
+
+def test_atomic_write_failure_leaves_no_file(tmp_path):
+    target = tmp_path / "sub" / "model.bin"
+
+    def half_then_crash(fh):
+        fh.write(b"half of the bytes")
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        atomic_write(target, half_then_crash)
+    assert not target.exists()
+    assert _leftovers(target.parent) == []
+
+
+def test_atomic_write_failure_keeps_old_file(tmp_path):
+    target = tmp_path / "history.json"
+    atomic_write_text(target, '{"old": true}')
+
+    def interrupted(fh):
+        fh.write("{\"new\": ")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, interrupted, mode="w")
+    assert target.read_text() == '{"old": true}'
+    assert _leftovers(tmp_path) == []
+
+
+def test_atomic_write_replaces_and_uses_umask_permissions(tmp_path):
+    target = tmp_path / "a.txt"
+    atomic_write_text(target, "one")
+    atomic_write_text(target, "two")
+    assert target.read_text() == "two"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_write_json_converts_numpy_and_nan(tmp_path):
+    path = write_json(tmp_path / "m.json", {"acc": np.float32(0.5), "n": np.int64(3), "loss": float("nan"),
+                                            "cm": np.eye(2, dtype=np.int64), "inf": float("inf")})
+    assert json.loads(path.read_text()) == {"acc": 0.5, "n": 3, "loss": None, "cm": [[1, 0], [0, 1]],
+                                            "inf": None}
+
+
+def test_read_json_errors_name_the_file(tmp_path):
+    with pytest.raises(RunError, match="missing.json: file not found"):
+        read_json(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(RunError, match="bad.json: cannot read JSON"):
+        read_json(tmp_path / "bad.json")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(RunError, match="list.json: expected a JSON object"):
+        read_json(tmp_path / "list.json")
+
+
+# ------------------------------------------------------------------------ runs
+
+
+def _history(n):
+    h = History()
+    for e in range(1, n + 1):
+        h.append(epoch=e, loss=1.0 / e, accuracy=0.5 + e / 100, val_loss=float("nan") if e == 1 else 1.1 / e,
+                 val_accuracy=0.4 + e / 100, learning_rate=0.5, seconds=0.25)
+    return h
+
+
+def test_history_files_round_trip(tmp_path):
+    run = Run(tmp_path / "run")
+    h = _history(3)
+    h.interrupted = True
+    run.write_history(h)
+    back = run.read_history()
+    assert back.interrupted and len(back) == 3
+    assert back["accuracy"] == pytest.approx([0.51, 0.52, 0.53])
+    assert np.isnan(back["val_loss"][0]) and back["val_loss"][1] == pytest.approx(0.55)
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "run" / "history.csv").read_text())))
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert rows[0]["val_loss"] == "" and float(rows[2]["loss"]) == pytest.approx(1 / 3)
+    assert set(rows[0]) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"}
+
+
+def test_default_run_dir_is_new_each_time(tmp_path):
+    first = default_run_dir("numpy", root=tmp_path)
+    assert first.name.endswith("-numpy") and first.parent == tmp_path
+    first.mkdir()
+    second = default_run_dir("numpy", root=tmp_path)
+    assert second != first and not second.exists()
+
+
+def test_open_run_errors(tmp_path):
+    with pytest.raises(RunError, match="nowhere: run directory does not exist"):
+        open_run(tmp_path / "nowhere")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(RunError, match="not a directory"):
+        open_run(tmp_path / "file")
+    with pytest.raises(RunError, match="no config.json"):
+        open_run(tmp_path)
+    cmp = tmp_path / "cmp"
+    write_json(cmp / "summary.json", {})
+    write_json(cmp / "numpy" / "config.json", {"backend": "numpy"})
+    with pytest.raises(RunError, match=r"a comparison; give one of its backend runs \(.*cmp/numpy\)"):
+        open_run(cmp)
+
+
+def test_run_without_model(tmp_path):
+    write_json(tmp_path / "config.json", {"backend": "numpy"})
+    with pytest.raises(RunError, match=r"holds no model \(model.npz is missing\)"):
+        open_run(tmp_path).load_model()
+    write_json(tmp_path / "config.json", {"nothing": 1})
+    with pytest.raises(RunError, match="names no backend"):
+        open_run(tmp_path).load_model()
+
+
+# --------------------------------------------------------------------- metrics
+
+
+def test_metrics_against_scikit_learn():
+    sk = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, size=500)
+    y[y == 9] = 8  # class 9 never occurs: recall 0/0
+    logits = rng.normal(size=(500, 10)) + 3 * np.eye(10)[y]
+    logits[:, 3] -= 10  # class 3 is present but never predicted: precision 0/0
+    proba = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    pred = proba.argmax(1)
+    m = classification_metrics(proba, y)
+    np.testing.assert_array_equal(m["confusion_matrix"], sk.confusion_matrix(y, pred, labels=range(10)))
+    p, r, _, support = sk.precision_recall_fscore_support(y, pred, labels=range(10), zero_division=0)
+    np.testing.assert_allclose([c["precision"] for c in m["per_class"]], p)
+    np.testing.assert_allclose([c["recall"] for c in m["per_class"]], r)
+    assert [c["support"] for c in m["per_class"]] == support.tolist()
+    assert m["test_accuracy"] == pytest.approx(sk.accuracy_score(y, pred))
+    assert m["test_loss"] == pytest.approx(sk.log_loss(y, proba, labels=range(10)), rel=1e-9)
+
+
+def test_confusion_matrix_by_hand():
+    # true 0 0 1 2 2 2, predicted 0 1 1 2 2 0 -> rows are true classes
+    cm = confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0], 3)
+    assert cm.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    precision, recall = precision_recall(cm)
+    np.testing.assert_allclose(precision, [1 / 2, 1 / 2, 2 / 2])
+    np.testing.assert_allclose(recall, [1 / 2, 1 / 1, 2 / 3])
+    with pytest.raises(ValueError, match="y_pred must be in 0..2, got 0..3"):
+        confusion_matrix([0, 1], [0, 3], 3)
