@@ -1,0 +1,320 @@
+"""The network in PyTorch: the problem set's ``NeuralNetworkTorch``.
+
+The same model as :mod:`ffnn.backends.numpy_net` (sigmoid hidden layers,
+softmax output, cross-entropy, plain SGD), built from ``nn.Linear`` layers and
+trained by autograd. It starts from :func:`ffnn.weights.init_weights`, so for
+the same seed it holds exactly the NumPy backend's initial weights
+(``nn.Linear.weight`` is ``W.T``).
+
+Two ways to train, one loop underneath (:mod:`ffnn.training`):
+
+- ``fit(train_loader, val_loader)``, the problem set's: PyTorch ``DataLoader``
+  objects yielding ``(images, labels)``; the order of the samples is the
+  loader's (seed it with ``DataLoader(..., shuffle=True,
+  generator=torch.Generator().manual_seed(seed))``).
+- ``fit_arrays(x, y, x_val, y_val)``, the shared interface: the arrays are
+  moved to the device once and batches are sliced from them in the order
+  :func:`ffnn.training.fit_arrays` draws, so every backend sees the same
+  batches and no per-sample ``Dataset`` overhead is paid.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import TrainConfig
+from ..data import prepare_images
+from ..training import check_xy, fit_arrays, fit_loop
+from ..weights import check_weights, init_weights
+
+__all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTorch", "build", "load", "resolve_device"]
+
+BACKEND = "torch"
+MODEL_FILE = "model.pt"
+DEVICES = ("auto", "cpu", "cuda")
+_EVAL_CHUNK = 8192  # rows per forward pass when evaluating a whole set
+_RENAMED = {"layer_sizes": "sizes", "seed": "random_state"}  # config name -> problem set's name
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """``"auto"`` (CUDA if available, else CPU), ``"cpu"`` or ``"cuda"``."""
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but PyTorch sees no CUDA GPU; use 'cpu' or 'auto'")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(device)
+
+
+class NeuralNetworkTorch(nn.Module):
+    """Fully-connected classifier: sigmoid hidden layers, softmax output, SGD.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``(n_inputs, hidden_1, ..., n_classes)``; layer ``i`` is
+        ``nn.Linear(sizes[i], sizes[i + 1])``.
+    epochs, learning_rate, batch_size, schedule, early_stopping, monitor, min_delta, shuffle, dtype
+        As in :class:`ffnn.TrainConfig` (``batch_size`` and ``shuffle`` apply
+        to :meth:`fit_arrays`; with :meth:`fit` the loaders decide).
+    random_state : int, default 1
+        Seed of the initial weights (and of the shuffling in :meth:`fit_arrays`).
+    device : {"auto", "cpu", "cuda"}, default "auto"
+
+    ``forward`` returns logits of shape (n_samples, n_classes); the loss is
+    ``F.cross_entropy`` on them (log-softmax inside, stable for any logits) and
+    :meth:`predict_proba` applies the softmax.
+    """
+
+    def __init__(self, sizes, epochs=10, learning_rate=0.01, random_state=1, batch_size=128,
+                 schedule="constant", early_stopping=None, monitor="val_loss", min_delta=0.0,
+                 shuffle=True, dtype="float32", device="auto"):
+        super().__init__()
+        try:
+            config = TrainConfig(layer_sizes=sizes, epochs=epochs, batch_size=batch_size,
+                                 learning_rate=learning_rate, loss="cross-entropy", schedule=schedule,
+                                 seed=random_state, early_stopping=early_stopping, monitor=monitor,
+                                 min_delta=min_delta, shuffle=shuffle, dtype=dtype)
+        except ValueError as exc:
+            name = str(exc).split(" ", 1)[0]
+            if name in _RENAMED:
+                raise ValueError(_RENAMED[name] + str(exc)[len(name):]) from None
+            raise
+        self._setup(config, device)
+
+    def _setup(self, config: TrainConfig, device: str) -> None:
+        if config.loss != "cross-entropy":
+            raise ValueError(f"the torch backend trains with loss 'cross-entropy' only, got {config.loss!r}")
+        self.train_config = config
+        self.history_ = None
+        self.device = resolve_device(device)
+        self.dtype = getattr(torch, config.dtype)
+        layers = []
+        for n_in, n_out in zip(config.layer_sizes[:-1], config.layer_sizes[1:]):
+            layers += [nn.Linear(n_in, n_out), nn.Sigmoid()]
+        self.net = nn.Sequential(*layers[:-1])  # no sigmoid after the output layer: logits
+        self.linears = [m for m in self.net if isinstance(m, nn.Linear)]
+        self.to(device=self.device, dtype=self.dtype)
+        self.import_weights(init_weights(config.layer_sizes, config.seed, config.dtype))
+        self.optimizer = torch.optim.SGD(self.parameters(), lr=config.learning_rate)
+
+    @classmethod
+    def from_config(cls, config: TrainConfig, device: str = "auto") -> "NeuralNetworkTorch":
+        """A fresh network for ``config`` (whose ``loss`` must be cross-entropy)."""
+        model = cls.__new__(cls)
+        nn.Module.__init__(model)
+        model._setup(config, device)
+        return model
+
+    # ------------------------------------------------------------------ Trainable
+
+    def prepare_data(self, x: np.ndarray, y: np.ndarray):
+        """Prepared arrays to tensors on the device: ``(X, Y)``, ``X`` (n, n_inputs), ``Y`` int64 (n,)."""
+        X = torch.as_tensor(x).to(self.device, self.dtype)
+        Y = torch.as_tensor(y, dtype=torch.int64).to(self.device)
+        return X, Y
+
+    def train_epoch(self, data, order: np.ndarray, batch_size: int, schedule, step: int, on_batch) -> int:
+        """One epoch of SGD over ``data`` in ``order``; returns the new step count."""
+        X, Y = data
+        order = torch.as_tensor(order, dtype=torch.int64).to(self.device)
+        self.train()
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            self._sgd_step(X.index_select(0, idx), Y.index_select(0, idx), schedule(step))
+            step += 1
+            on_batch(len(idx))
+        return step
+
+    @torch.no_grad()
+    def loss_and_accuracy(self, data) -> tuple[float, float]:
+        """Mean cross-entropy and accuracy (fraction) on prepared ``data``."""
+        X, Y = data
+        return self._evaluate((X[i:i + _EVAL_CHUNK], Y[i:i + _EVAL_CHUNK]) for i in range(0, len(X), _EVAL_CHUNK))
+
+    def export_weights(self) -> list:
+        """Weights as NumPy ``(W, b)`` pairs, ``W`` (n_in, n_out): copies in the model's dtype."""
+        return [(lin.weight.detach().T.cpu().numpy().copy(), lin.bias.detach().cpu().numpy().copy())
+                for lin in self.linears]
+
+    @torch.no_grad()
+    def import_weights(self, weights) -> None:
+        """Set the weights from ``(W, b)`` pairs in the layout of :mod:`ffnn.weights`."""
+        for lin, (W, b) in zip(self.linears, check_weights(weights, self.train_config.layer_sizes)):
+            lin.weight.copy_(torch.as_tensor(np.asarray(W).T))
+            lin.bias.copy_(torch.as_tensor(np.asarray(b)))
+
+    # ------------------------------------------------------------------ forward, backward
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of shape (n_samples, n_classes) for ``x`` of shape (n_samples, n_inputs)."""
+        return self.net(x)
+
+    def _sgd_step(self, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> None:
+        """One SGD step at rate ``lr`` on the mean cross-entropy of the batch ``(xb, yb)``."""
+        group = self.optimizer.param_groups[0]
+        if group["lr"] != lr:
+            group["lr"] = lr
+        self.optimizer.zero_grad(set_to_none=True)
+        F.cross_entropy(self.net(xb), yb).backward()
+        self.optimizer.step()
+
+    def _evaluate(self, batches) -> tuple[float, float]:
+        """Mean cross-entropy and accuracy over ``(x, y)`` batches, synchronising once at the end."""
+        self.eval()
+        loss = torch.zeros((), dtype=torch.float64, device=self.device)
+        correct = torch.zeros((), dtype=torch.int64, device=self.device)
+        n = 0
+        for xb, yb in batches:
+            logits = self.net(xb)
+            loss += F.cross_entropy(logits, yb, reduction="sum")
+            correct += (logits.argmax(1) == yb).sum()
+            n += len(yb)
+        if n == 0:
+            raise ValueError("cannot evaluate on an empty set")
+        return loss.item() / n, correct.item() / n
+
+    # ------------------------------------------------------------------ the API
+
+    def fit_arrays(self, x, y, x_val=None, y_val=None, verbose=1, on_epoch_end=None, stream=None):
+        """Train on arrays with :func:`ffnn.training.fit_arrays`; returns the :class:`ffnn.History`."""
+        self.history_ = fit_arrays(self, x, y, x_val, y_val, verbose=verbose, label=BACKEND,
+                                   on_epoch_end=on_epoch_end, stream=stream)
+        return self.history_
+
+    def fit(self, train_loader, val_loader=None, verbose=1, on_epoch_end=None, stream=None):
+        """Train on ``DataLoader`` batches ``(images, labels)`` (the problem set's); returns the History.
+
+        ``images`` of shape (B, 1, 28, 28), (B, 28, 28) or (B, n_inputs), float
+        in [0, 1] or uint8; ``labels`` integer (B,) or one-hot (B, n_classes).
+        The learning rate follows ``schedule`` step by step across epochs;
+        ``batch_size`` and ``shuffle`` are the loader's own.
+        """
+        def train_epoch(epoch, step, schedule, on_batch):
+            self.train()
+            for images, labels in train_loader:
+                xb, yb = self._batch(images, labels)
+                self._sgd_step(xb, yb, schedule(step))
+                step += 1
+                on_batch(len(yb))
+            return step
+
+        def evaluate(which):
+            return self._evaluate_loader(train_loader if which == "train" else val_loader)
+
+        try:
+            n_train = len(train_loader.dataset)
+        except (AttributeError, TypeError):  # an iterable without a sized dataset
+            n_train = None
+        self.history_ = fit_loop(self, self.train_config, n_train, train_epoch, evaluate, val_loader is not None,
+                                 verbose=verbose, label=BACKEND, on_epoch_end=on_epoch_end, stream=stream)
+        return self.history_
+
+    def _inputs(self, x):
+        """``x`` (tensor or array) as rows on the device, and whether it was a single sample."""
+        if not isinstance(x, torch.Tensor):
+            x = np.asarray(x)
+        n_in = self.train_config.n_inputs
+        single = x.ndim == 1 or (x.ndim == 2 and x.shape[1] != n_in and np.prod(x.shape) == n_in)
+        if not isinstance(x, torch.Tensor):
+            x = torch.from_numpy(prepare_images(x.reshape(1, -1) if single else x))
+        elif x.dtype == torch.uint8:
+            x = x.to(torch.float32) / 255.0  # as prepare_images scales arrays
+        x = x.reshape(1 if single else len(x), -1).to(self.device, self.dtype)  # (n, 1, 28, 28) -> (n, 784)
+        if x.shape[1] != n_in:
+            raise ValueError(f"x has {x.shape[1]} features per sample, the network expects {n_in}")
+        return x, single
+
+    def _batch(self, images, labels):
+        """A loader's batch as (rows on the device, int64 labels on the device)."""
+        labels = torch.as_tensor(labels)
+        if labels.ndim == 2:  # one-hot rows
+            labels = labels.argmax(1)
+        return self._inputs(images)[0], labels.to(self.device, torch.int64)
+
+    def _evaluate_loader(self, loader) -> tuple[float, float]:
+        with torch.no_grad():
+            return self._evaluate(self._batch(images, labels) for images, labels in loader)
+
+    @torch.no_grad()
+    def predict_proba(self, x):
+        """Class probabilities (n, n_classes), or (n_classes,) for one sample.
+
+        A tensor ``x`` gives a tensor on the device, anything else a NumPy array.
+        """
+        self.eval()
+        xt, single = self._inputs(x)
+        p = torch.cat([F.softmax(self.net(xt[s:s + _EVAL_CHUNK]), dim=1) for s in range(0, len(xt), _EVAL_CHUNK)])
+        p = p[0] if single else p
+        return p if isinstance(x, torch.Tensor) else p.cpu().numpy()
+
+    def predict(self, x):
+        """The most likely class: an int for one sample, else int64 (n,) (a tensor for a tensor ``x``)."""
+        p = self.predict_proba(x)
+        if p.ndim == 1:
+            return int(p.argmax())
+        return p.argmax(1) if isinstance(p, torch.Tensor) else p.argmax(axis=1)
+
+    def compute_accuracy(self, loader, y=None) -> float:
+        """Fraction classified correctly: of a ``DataLoader``'s samples, or of arrays ``(x, y)``."""
+        if y is None:
+            return self._evaluate_loader(loader)[1]
+        c = self.train_config
+        x, y = check_xy(loader, y, c.n_inputs, c.n_classes)
+        return float(np.mean(self.predict(x) == y))
+
+    def score(self, x, y) -> float:
+        """Accuracy on arrays ``x`` and labels ``y`` (int or one-hot), as in scikit-learn."""
+        return self.compute_accuracy(x, y)
+
+    def save_model(self, path):
+        """Write the config and ``state_dict`` to ``path`` (a directory gets ``MODEL_FILE``); returns the path.
+
+        The file holds only tensors and plain types, so :func:`load` reads it
+        with ``torch.load(..., weights_only=True)``.
+        """
+        path = Path(path)
+        if path.is_dir():
+            path = path / MODEL_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu() for k, v in self.state_dict().items()}
+        payload = {"backend": BACKEND, "config": self.train_config.to_dict(), "state_dict": state}
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".pt.tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                torch.save(payload, fh)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+
+def build(config: TrainConfig, device: str = "auto") -> NeuralNetworkTorch:
+    """A fresh :class:`NeuralNetworkTorch` for ``config`` (whose loss must be cross-entropy)."""
+    return NeuralNetworkTorch.from_config(config, device)
+
+
+def load(path, device: str = "auto") -> NeuralNetworkTorch:
+    """The model written by :meth:`NeuralNetworkTorch.save_model` (``weights_only=True``: never unpickles)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / MODEL_FILE
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: file not found") from None
+    except Exception as exc:  # a bad file raises pickle, zip or runtime errors depending on how it is bad
+        raise ValueError(f"{path}: cannot read the model ({exc})") from None
+    if not isinstance(payload, dict) or payload.get("backend") != BACKEND or "state_dict" not in payload:
+        raise ValueError(f"{path}: not an ffnn torch model")
+    model = NeuralNetworkTorch.from_config(TrainConfig.from_dict(payload["config"]), device)
+    model.load_state_dict(payload["state_dict"])
+    return model
