@@ -82,9 +82,10 @@ def log_loss_grads(params: dict, x: np.ndarray, y: np.ndarray):
     """
     u = x @ params["W1"] + params["b1"]
     h = u * u
-    p = sigmoid(h @ params["v"] + params["c"])
-    eps = 1e-12
-    loss = -np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))
+    s = h @ params["v"] + params["c"]
+    p = sigmoid(s)
+    # -y log p - (1 - y) log(1 - p) = log(1 + e^s) - y s, exact for any s.
+    loss = np.mean(np.logaddexp(0.0, s) - y * s)
     ds = (p - y) / len(y)  # (n,)
     du = ds[:, None] * params["v"][None, :] * 2 * u  # (n, 2)
     grads = {"W1": x.T @ du, "b1": du.sum(0), "v": h.T @ ds, "c": float(ds.sum())}
@@ -136,7 +137,18 @@ class CapacityResult:
     best_restart: int
     beta_mle: tuple          # logistic regression on (1, x1*x2) fitted to the same sample
     beta_mle_quadratic: dict  # logistic regression on all six quadratic terms: what GD should reach
+    loss_mle_quadratic: float  # its mean log-loss, the lowest any weights can reach on this sample
     losses: np.ndarray
+
+
+def draw_sample(beta, n_samples: int, seed: int = 0):
+    """Inputs ``x`` (n, 2) from N(0, I) and labels ``y`` (n,) in {0., 1.} from Bernoulli(σ(β0 + β1 x1 x2))."""
+    if n_samples < 10:
+        raise ValueError(f"n_samples must be at least 10, got {n_samples}")
+    rng = np.random.default_rng([seed, 2])
+    x = rng.normal(size=(n_samples, 2))
+    y = (rng.random(n_samples) < sigmoid(beta[0] + beta[1] * x[:, 0] * x[:, 1])).astype(float)
+    return x, y
 
 
 QUADRATIC_TERMS = ("1", "x1", "x2", "x1^2", "x2^2", "x1*x2")
@@ -165,13 +177,14 @@ def analyse(beta=(-0.5, 2.0), n_samples: int = 5000, steps: int = 3000, learning
         target = sigmoid(b0 + b1 * x[:, 0] * x[:, 1])
         worst = max(worst, float(np.max(np.abs(forward(construction(b0, b1), x) - target))))
 
-    x = rng.normal(size=(n_samples, 2))
-    y = (rng.random(n_samples) < sigmoid(beta[0] + beta[1] * x[:, 0] * x[:, 1])).astype(float)
+    x, y = draw_sample(beta, n_samples, seed)
     runs = [train_gd(x, y, steps=steps, learning_rate=learning_rate, seed=seed + 1 + r) for r in range(restarts)]
     best = int(np.argmin([losses[-1] for _, losses in runs]))
     params, losses = runs[best]
     mle2 = logistic_mle(np.column_stack([np.ones(n_samples), x[:, 0] * x[:, 1]]), y)
     mle6 = logistic_mle(quadratic_features(x), y)
+    s6 = quadratic_features(x) @ mle6
+    loss6 = float(np.mean(np.logaddexp(0.0, s6) - y * s6))
     return CapacityResult(
         symbolic_residual=symbolic_check(), n_construction_checks=n_construction_checks,
         construction_max_error=worst, beta_true=tuple(float(b) for b in beta), n_samples=n_samples,
@@ -179,5 +192,5 @@ def analyse(beta=(-0.5, 2.0), n_samples: int = 5000, steps: int = 3000, learning
         coefficients=implied_coefficients(params),
         restart_losses=tuple(float(l[-1]) for _, l in runs), restart_v=tuple(tuple(map(float, p["v"])) for p, _ in runs),
         best_restart=best, beta_mle=(float(mle2[0]), float(mle2[1])),
-        beta_mle_quadratic=dict(zip(QUADRATIC_TERMS, map(float, mle6))), losses=losses,
+        beta_mle_quadratic=dict(zip(QUADRATIC_TERMS, map(float, mle6))), loss_mle_quadratic=loss6, losses=losses,
     )

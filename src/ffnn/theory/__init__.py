@@ -1,0 +1,58 @@
+"""Part 1 of the problem set, derived, checked and measured: ``ffnn theory --out DIR``.
+
+Five modules each compute one answer (:mod:`.optimisation` with sympy,
+:mod:`.activation`, :mod:`.overfitting` from real NumPy-backend MNIST runs,
+:mod:`.capacity`, :mod:`.backprop`); :mod:`.report` writes them up as
+``theory.md`` (Markdown with LaTeX maths) and PNG figures.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["build_report", "main"]
+
+
+def build_report(out_dir, fast: bool = False, cache: bool = True, verbose: int = 1) -> Path:
+    """Compute every part and write ``out_dir/theory.md`` and its figures; return the Markdown path.
+
+    Parameters
+    ----------
+    out_dir : path
+        Created if missing; existing files of the same names are replaced.
+    fast : bool, default False
+        Tiny subsets and few epochs (seconds instead of minutes): the
+        mechanics of every part, not the phenomena of part 3.
+    cache : bool, default True
+        Reuse the training runs of part 3 cached as JSON in
+        ``ffnn.data.cache_dir() / "theory"`` (keyed by every parameter of the run).
+    verbose : int, default 1
+        0 is silent; 1 prints each part and each training run.
+    """
+    from ..data import cache_dir
+    from .report import collect, write_report
+
+    results = collect(fast=fast, cache_dir=cache_dir() / "theory" if cache else None, verbose=verbose)
+    return write_report(results, out_dir)
+
+
+def main(argv=None) -> int:
+    """``ffnn theory`` / ``python -m ffnn.theory``: build the report; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="ffnn theory",
+        description="Derive, check and measure part 1 of the problem set; write DIR/theory.md and its figures.")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output directory (required; created if missing)")
+    parser.add_argument("--fast", action="store_true",
+                        help="tiny subsets and few epochs, seconds instead of minutes (default: off)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="rerun the training runs instead of reusing cached results (default: use the cache)")
+    parser.add_argument("--quiet", action="store_true", help="print only the path written (default: off)")
+    args = parser.parse_args(argv)
+    try:
+        path = build_report(args.out, fast=args.fast, cache=not args.no_cache, verbose=0 if args.quiet else 1)
+    except (OSError, ValueError) as exc:
+        print(f"ffnn theory: error: {exc}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0

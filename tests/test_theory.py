@@ -1,0 +1,356 @@
+"""The theory report: every claim it makes, checked against an independently computed value.
+
+The report (``ffnn theory``) names these tests next to each claim; a test in
+:func:`test_report_names_only_existing_tests` keeps those names honest.
+"""
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ffnn.theory import activation, backprop, capacity, main, optimisation, overfitting
+
+
+# ------------------------------------------------------------------ the report
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """A fast build through the command-line entry point, without the cache."""
+    out = tmp_path_factory.mktemp("theory")
+    assert main(["--out", str(out), "--fast", "--no-cache", "--quiet"]) == 0
+    return out
+
+
+def test_fast_build_writes_markdown_and_figures(report):
+    from PIL import Image
+
+    text = (report / "theory.md").read_text()
+    for part in ("## 1. Optimisation", "## 2. Activation", "## 3. Overfitting", "## 4. Capacity",
+                 "## 5. Backpropagation"):
+        assert part in text
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(images) == 4
+    for name in images:
+        with Image.open(report / name) as im:
+            assert im.format == "PNG" and im.size[0] > 300
+    # Every display-maths block is closed.
+    assert text.count("$$") % 2 == 0
+    # The critical-point table row of the local minimum, as the report prints it.
+    assert "| $(2, 2)$ | $-8$ |" in text and "local minimum |" in text
+
+
+def test_report_names_only_existing_tests(report):
+    text = (report / "theory.md").read_text()
+    named = set(re.findall(r"tests/test_theory\.py::(\w+)", text))
+    assert len(named) >= 9
+    assert named <= set(globals()), sorted(named - set(globals()))
+
+
+def test_main_rejects_missing_out(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--fast"])
+    assert exc.value.code != 0
+    assert "--out" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------- optimisation
+
+
+def test_optimisation_critical_points():
+    r = optimisation.analyse()
+
+    # By hand: f_x = 2xy + y^2 - 6y = y(2x + y - 6), f_y = x^2 + 2xy - 6x = x(x + 2y - 6).
+    def grad(x, y):
+        return (2 * x * y + y * y - 6 * y, x * x + 2 * x * y - 6 * x)
+
+    def hess(x, y):
+        return np.array([[2 * y, 2 * x + 2 * y - 6], [2 * x + 2 * y - 6, 2 * x]], dtype=float)
+
+    # The four cases of the factored equations: y = 0 or y = 6 - 2x, and x = 0 or x = 6 - 2y.
+    # y=0,x=0 -> (0,0); y=0,x=6 -> (6,0); x=0,y=6 -> (0,6); y=6-2x and x=6-2y -> x=y=2.
+    expected = {(0, 0): "saddle point", (6, 0): "saddle point", (0, 6): "saddle point", (2, 2): "local minimum"}
+    found = {(int(p.x), int(p.y)): p for p in r.points}
+    assert set(found) == set(expected)
+    for (x, y), kind in expected.items():
+        assert grad(x, y) == (0, 0)
+        h = hess(x, y)
+        det = h[0, 0] * h[1, 1] - h[0, 1] * h[1, 0]
+        p = found[(x, y)]
+        assert float(p.det) == det and float(p.f_xx) == h[0, 0]
+        assert np.array_equal(np.array(p.hessian, dtype=float), h)
+        assert p.kind == kind
+        assert float(p.value) == x * x * y + x * y * y - 6 * x * y
+    assert hess(2, 2)[0, 0] > 0 and np.all(np.linalg.eigvalsh(hess(2, 2)) > 0)
+    for point in [(0, 0), (6, 0), (0, 6)]:
+        eig = np.linalg.eigvalsh(hess(*point))
+        assert eig.min() < 0 < eig.max()
+    # Not a global minimum: f(-10, -10) = -1000 - 1000 - 600.
+    assert r.unbounded_below and -2600 < float(found[(2, 2)].value)
+
+
+def test_classify_second_derivative_test():
+    assert optimisation.classify(-1, 5) == "saddle point"
+    assert optimisation.classify(3, 2) == "local minimum"
+    assert optimisation.classify(3, -2) == "local maximum"
+    assert optimisation.classify(0, 1) == "inconclusive"
+
+
+# ------------------------------------------------------------------ activation
+
+
+def test_relu_gradient_matches_finite_differences():
+    rng = np.random.default_rng(7)
+    h = 1e-6
+    for _ in range(100):
+        b, x, w = rng.normal(), rng.normal(size=4), rng.normal(size=4)
+        z = b + x @ w
+        if abs(z) < 1e-3:
+            continue
+        f = lambda b_, w_: max(0.0, b_ + float(np.dot(x, w_)))  # noqa: E731
+        num_b = (f(b + h, w) - f(b - h, w)) / (2 * h)
+        num_w = np.array([(f(b, w + h * e) - f(b, w - h * e)) / (2 * h) for e in np.eye(4)])
+        g_b, g_w = activation.relu_grad(b, x, w)
+        assert g_b == pytest.approx(num_b, abs=1e-7)
+        np.testing.assert_allclose(g_w, num_w, atol=1e-7)
+        assert g_b == (1.0 if z > 0 else 0.0)
+    r = activation.analyse(n_checks=50)
+    assert r.max_abs_error < 1e-7 and r.min_distance_to_kink > 0
+    assert str(r.d_b) == "Heaviside(b + w*x)" and str(r.d_w) == "x*Heaviside(b + w*x)"
+
+
+def test_relu_kink_has_no_derivative():
+    x, w = np.array([1.0, -2.0]), np.array([2.0, 1.0])  # x @ w = 0, so z = b = 0 is the kink
+    assert activation.relu_grad(0.0, x, w) == (0.0, pytest.approx(0 * x))
+    g_b, g_w = activation.relu_grad(0.0, x, w, at_kink=1.0)
+    assert g_b == 1.0 and np.array_equal(g_w, x)
+    with pytest.raises(ValueError, match="1.5"):
+        activation.relu_grad(0.0, x, w, at_kink=1.5)
+    h = 1e-3
+    right, left = (max(0, h) - 0) / h, (0 - max(0, -h)) / h
+    r = activation.analyse(n_checks=5)
+    assert (float(r.right_derivative), float(r.left_derivative)) == (right, left) == (1.0, 0.0)
+    assert r.kink_central_difference == pytest.approx(0.5)
+    assert float(r.sympy_heaviside_at_0) == 0.5
+
+
+# ----------------------------------------------------------------- overfitting
+
+
+def _forward_error(weights, x, y):
+    """Independent forward pass: sigmoid hidden layers, softmax (argmax) output."""
+    a = x.astype(np.float64)
+    for i, (W, b) in enumerate(weights):
+        z = a @ W.astype(np.float64) + b
+        a = z if i == len(weights) - 1 else 1 / (1 + np.exp(-z))
+    return float(np.mean(a.argmax(axis=1) != y))
+
+
+def test_overfitting_runs():
+    s = overfitting.FAST
+    sets = overfitting.load_sets(s)
+    (x, y), (xv, yv), (xt, yt) = sets
+    # Validation images are the last n_val training images, disjoint from every training set used.
+    assert len(xv) == s.n_val and max(s.complexity_n, s.es_n) <= 60000 - s.n_val
+
+    a = overfitting.size_curve(s, sets)
+    assert a["sizes"] == list(s.sizes)
+    assert a["train_error"][0] == 0.0  # 10 images are memorised
+    assert a["test_error"][0] > a["test_error"][-1]
+    assert all(0 <= e <= 1 for e in a["train_error"] + a["test_error"])
+
+    b = overfitting.complexity_curve(s, sets)
+    best = min(range(len(b["hidden"])), key=lambda i: (b["val_error"][i], b["hidden"][i]))
+    assert b["best_hidden"] == b["hidden"][best]
+    e = b["val_error"][best]
+    assert b["val_se"] == pytest.approx((e * (1 - e) / s.n_val) ** 0.5)
+
+    c, model = overfitting.early_stopping_run(s, sets, return_model=True)
+    val_loss = c["es"]["val_loss"]
+    assert c["best_epoch"] == int(np.argmin(val_loss)) + 1
+    if c["stopped_epoch"]:
+        assert c["stopped_epoch"] == c["best_epoch"] + s.es_patience == len(val_loss)
+    assert c["prefix_identical"]
+    np.testing.assert_allclose(val_loss, c["full"]["val_loss"][:len(val_loss)], rtol=0, atol=1e-12)
+    # The restored weights, re-measured by an independent forward pass, are the best epoch's.
+    restored = _forward_error(model.weights_, xv, yv)
+    assert restored == pytest.approx(1 - c["es"]["val_accuracy"][c["best_epoch"] - 1], abs=1e-9)
+    assert restored == pytest.approx(c["restored_val_error"], abs=1e-9)
+
+
+def test_run_cache_reuses_results(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"train_error": 0.25}
+
+    assert overfitting.cached(tmp_path, "k", compute) == {"train_error": 0.25}
+    assert overfitting.cached(tmp_path, "k", compute) == {"train_error": 0.25}
+    assert len(calls) == 1
+    (tmp_path / "k.json").write_text("{not json")
+    assert overfitting.cached(tmp_path, "k", compute) == {"train_error": 0.25}
+    assert len(calls) == 2
+    s = overfitting.FAST
+    assert s.key("size", n=10) != s.key("size", n=11)
+
+
+def test_overfitting_rejects_overlapping_validation():
+    s = overfitting.Settings(sizes=(10,), complexity_n=59000, n_val=5000)
+    with pytest.raises(ValueError, match="59000"):
+        overfitting.complexity_curve(s, sets=((None, None), (None, None), (None, None)))
+
+
+# -------------------------------------------------------------------- capacity
+
+
+def test_capacity_construction():
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        b0, b1 = rng.normal(0, 3, 2)
+        x = rng.normal(0, 2, (200, 2))
+        # By hand: h1 = (x1 + x2)^2, h2 = (x1 - x2)^2, logit = b0 + b1/4 (h1 - h2) = b0 + b1 x1 x2.
+        expected = 1 / (1 + np.exp(-(b0 + b1 * x[:, 0] * x[:, 1])))
+        np.testing.assert_allclose(capacity.forward(capacity.construction(b0, b1), x), expected, rtol=1e-12)
+        coef = capacity.implied_coefficients(capacity.construction(b0, b1))
+        assert coef == pytest.approx({"1": b0, "x1": 0, "x2": 0, "x1^2": 0, "x2^2": 0, "x1*x2": b1}, abs=1e-12)
+    assert capacity.symbolic_check() == 0
+
+
+def test_capacity_gradients_match_finite_differences():
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(30, 2)), rng.integers(0, 2, 30).astype(float)
+    params = {"W1": rng.normal(size=(2, 2)), "b1": rng.normal(size=2), "v": rng.normal(size=2), "c": 0.3}
+    _, grads = capacity.log_loss_grads(params, x, y)
+    h = 1e-6
+    for name in ("W1", "b1", "v"):
+        for idx in np.ndindex(params[name].shape):
+            up = {k: np.array(v, copy=True) for k, v in params.items()}
+            down = {k: np.array(v, copy=True) for k, v in params.items()}
+            up[name][idx] += h
+            down[name][idx] -= h
+            num = (capacity.log_loss_grads(up, x, y)[0] - capacity.log_loss_grads(down, x, y)[0]) / (2 * h)
+            assert grads[name][idx] == pytest.approx(num, abs=1e-7)
+
+
+def test_capacity_recovers_beta():
+    sklearn = pytest.importorskip("sklearn.linear_model")
+    r = capacity.analyse(n_samples=3000, steps=1500, restarts=3)
+    # The same sample, fitted by scikit-learn.
+    x, y = capacity.draw_sample((-0.5, 2.0), 3000, seed=0)
+    y = y.astype(int)
+    assert 0.3 < y.mean() < 0.7
+    feats = np.column_stack([x[:, 0], x[:, 1], x[:, 0] ** 2, x[:, 1] ** 2, x[:, 0] * x[:, 1]])
+    lr = sklearn.LogisticRegression(C=np.inf, tol=1e-10, max_iter=10000).fit(feats, y)
+    oracle = dict(zip(capacity.QUADRATIC_TERMS, [lr.intercept_[0], *lr.coef_[0]]))
+    assert r.coefficients == pytest.approx(oracle, abs=2e-3)
+    assert r.beta_mle_quadratic == pytest.approx(oracle, abs=1e-4)
+    assert r.coefficients["1"] == pytest.approx(-0.5, abs=0.2)
+    assert r.coefficients["x1*x2"] == pytest.approx(2.0, abs=0.25)
+    assert r.loss_end == pytest.approx(r.loss_mle_quadratic, abs=1e-5)
+    assert min(r.restart_losses) == r.restart_losses[r.best_restart]
+
+
+# ------------------------------------------------------------------- backprop
+
+
+def _fd(weights, x, y, h=1e-6):
+    """Central differences of 0.5 * sum((y - softmax(...))^2) / n, written independently."""
+    def loss():
+        a = x
+        for i, (W, b) in enumerate(weights):
+            z = a @ W + b
+            if i < len(weights) - 1:
+                a = np.where(z > 0, z, 0.0)
+            else:
+                e = np.exp(z - z.max(1, keepdims=True))
+                a = e / e.sum(1, keepdims=True)
+        return 0.5 * np.sum((y - a) ** 2) / len(x)
+
+    grads = []
+    for W, b in weights:
+        pair = []
+        for p in (W, b):
+            g = np.zeros_like(p)
+            for idx in np.ndindex(p.shape):
+                old = p[idx]
+                p[idx] = old + h
+                up = loss()
+                p[idx] = old - h
+                down = loss()
+                p[idx] = old
+                g[idx] = (up - down) / (2 * h)
+            pair.append(g)
+        grads.append(pair)
+    return grads
+
+
+def _max_rel(a, b):
+    fa = np.concatenate([g.ravel() for p in a for g in p])
+    fb = np.concatenate([g.ravel() for p in b for g in p])
+    return np.linalg.norm(fa - fb) / (np.linalg.norm(fa) + np.linalg.norm(fb))
+
+
+def test_backprop_matches_finite_differences():
+    rng = np.random.default_rng(11)
+    for _ in range(6):
+        _, weights, x, y = backprop.random_problem(rng)
+        assert _max_rel(backprop.gradients(weights, x, y), _fd(weights, x, y)) < 1e-7
+    r = backprop.analyse(n_problems=3, seed=5)
+    assert max(r.errors["full"]) < 1e-7
+    assert backprop.symbolic_delta3_residual(3) == [0, 0, 0]
+    # The softmax Jacobian diag(p) - p p^T, against central differences of softmax itself.
+    z = rng.normal(size=(1, 4))
+    num = np.column_stack([(backprop.softmax(z + 1e-6 * e) - backprop.softmax(z - 1e-6 * e))[0] / 2e-6
+                           for e in np.eye(4)])
+    np.testing.assert_allclose(backprop.softmax_jacobian(backprop.softmax(z))[0], num, atol=1e-9)
+
+
+def test_backprop_first_layer_update_lowers_loss():
+    rng = np.random.default_rng(2)
+    _, weights, x, y = backprop.random_problem(rng, sizes=(3, 4, 4, 3), n=1)
+    W1, b1 = backprop.sgd_step_first_layer(weights, x, y, 0.1)
+    fd = _fd(weights, x, y)
+    np.testing.assert_allclose(W1, weights[0][0] - 0.1 * fd[0][0], atol=1e-8)
+    np.testing.assert_allclose(b1, weights[0][1] - 0.1 * fd[0][1], atol=1e-8)
+
+
+def test_backprop_matches_torch_autograd():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(12)
+    for _ in range(6):
+        sizes, weights, x, y = backprop.random_problem(rng)
+        params = [torch.tensor(p, requires_grad=True) for pair in weights for p in pair]
+        a = torch.tensor(x)
+        for i in range(3):
+            z = torch.nn.functional.linear(a, params[2 * i].T, params[2 * i + 1])
+            a = torch.relu(z) if i < 2 else torch.softmax(z, dim=1)
+        # mse_loss averages over n * K entries; the report's loss is 0.5 * sum over K, averaged over n.
+        loss = torch.nn.functional.mse_loss(a, torch.tensor(y)) * sizes[-1] / 2
+        loss.backward()
+        ours = [g for pair in backprop.gradients(weights, x, y) for g in pair]
+        for g, p in zip(ours, params):
+            np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+def test_backprop_mistakes_disagree():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(13)
+    for _ in range(4):
+        _, weights, x, y = backprop.random_problem(rng)
+        fd = _fd(weights, x, y)
+        assert _max_rel(backprop.gradients(weights, x, y, "identity"), fd) > 1e-2
+        assert _max_rel(backprop.gradients(weights, x, y, "diagonal"), fd) > 1e-2
+        # "softmax' = 1" is exactly the gradient of softmax + cross-entropy, as the report says.
+        params = [torch.tensor(p, requires_grad=True) for pair in weights for p in pair]
+        a = torch.tensor(x)
+        for i in range(3):
+            z = a @ params[2 * i] + params[2 * i + 1]
+            a = torch.relu(z) if i < 2 else z
+        torch.nn.functional.cross_entropy(a, torch.tensor(y.argmax(1))).backward()
+        ident = [g for pair in backprop.gradients(weights, x, y, "identity") for g in pair]
+        for g, p in zip(ident, params):
+            np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-10, atol=1e-13)
+    with pytest.raises(ValueError, match="'sigmoid'"):
+        backprop.gradients(weights, x, y, "sigmoid")
