@@ -1,0 +1,216 @@
+"""The Keras backend: the problem set's three repairs, the shared interface, saving.
+
+Oracles are independent of Keras: a NumPy forward pass and a NumPy SGD step
+written out here (sigmoid hidden layers, softmax output, mean cross-entropy,
+whose gradient at the logits is (P - Y) / n).
+"""
+import io
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+import keras  # noqa: E402
+
+from ffnn import NeuralNetworkTf, TimeBasedLearningRate, TrainConfig  # noqa: E402
+from ffnn.backends import tf_net  # noqa: E402
+from ffnn.data import one_hot  # noqa: E402
+from ffnn.schedules import TimeBased  # noqa: E402
+from ffnn.weights import init_weights  # noqa: E402
+
+pytestmark = pytest.mark.tf
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def numpy_forward(weights, x):
+    """Activations ``[X, A_1, ..., P]`` in float64."""
+    acts = [np.asarray(x, np.float64)]
+    for i, (W, b) in enumerate(weights):
+        z = acts[-1] @ W.astype(np.float64) + b
+        if i < len(weights) - 1:
+            acts.append(sigmoid(z))
+        else:
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            acts.append(e / e.sum(axis=1, keepdims=True))
+    return acts
+
+
+def numpy_sgd_step(weights, x, y, lr):
+    """One SGD step on the batch's mean cross-entropy, by hand."""
+    acts = numpy_forward(weights, x)
+    dz = (acts[-1] - one_hot(y, acts[-1].shape[1], np.float64)) / len(x)
+    new = list(weights)
+    for l in range(len(weights) - 1, -1, -1):
+        W, b = (w.astype(np.float64) for w in weights[l])
+        new[l] = (W - lr * acts[l].T @ dz, b - lr * dz.sum(axis=0))
+        dz = (dz @ W.T) * acts[l] * (1 - acts[l])
+    return new
+
+
+# ------------------------------------------------------------ the three repairs
+
+
+def test_sizes_0_is_the_input_and_images_are_flattened(mnist):
+    (x, _), _ = mnist
+    model = NeuralNetworkTf(sizes=[784, 128, 32, 10])
+    assert model.input_shape == (None, 784)
+    assert [tuple(layer.kernel.shape) for layer in model.layers] == [(784, 128), (128, 32), (32, 10)]
+    images = x[:5]  # uint8 (5, 28, 28)
+    p = model.predict_proba(images)
+    assert p.shape == (5, 10)
+    np.testing.assert_allclose(p, model.predict_proba(images.reshape(5, 784) / 255.0), rtol=1e-6)
+
+
+def test_hidden_sigmoid_output_softmax_same_start_as_numpy(mnist_small):
+    x = mnist_small[0][:20]
+    weights = init_weights((784, 16, 8, 10), seed=5)
+    model = NeuralNetworkTf([784, 16, 8, 10], random_state=5)
+    for (W, b), (W0, b0) in zip(model.export_weights(), weights):  # the shared initial weights
+        np.testing.assert_array_equal(W, W0)
+        np.testing.assert_array_equal(b, b0)
+    p = model.predict_proba(x)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(p, numpy_forward(weights, x)[-1], rtol=1e-5, atol=1e-7)
+    assert [layer.activation.__name__ for layer in model.layers] == ["sigmoid", "sigmoid", "softmax"]
+
+
+@pytest.mark.parametrize("labels", ["one-hot", "int"])
+def test_loss_is_categorical_cross_entropy(mnist_small, labels):
+    x, y, xv, yv = mnist_small
+    model = NeuralNetworkTf([784, 32, 10])
+    to = (lambda v: one_hot(v, 10)) if labels == "one-hot" else (lambda v: v)
+    model.compile_and_fit(x[:200], to(y[:200]), epochs=1, learning_rate=0.5, batch_size=50, verbose=0)
+    assert model.loss == {"one-hot": "categorical_crossentropy", "int": "sparse_categorical_crossentropy"}[labels]
+    keras_loss, keras_acc = model.evaluate(xv, to(yv), verbose=0)
+    p = numpy_forward(model.export_weights(), xv)[-1]
+    by_hand = -np.log(p[np.arange(len(yv)), yv]).mean()  # -(1/n) sum_s log p_{s, y_s}
+    binary = -(one_hot(yv, 10) * np.log(p) + (1 - one_hot(yv, 10)) * np.log(1 - p)).mean()
+    assert keras_loss == pytest.approx(by_hand, rel=1e-5)
+    assert abs(binary - by_hand) > 0.5  # the supplied class's binary_crossentropy is another quantity
+    assert keras_acc == pytest.approx(np.mean(p.argmax(1) == yv))
+    assert model.loss_and_accuracy(model.prepare_data(xv, yv)) == pytest.approx((by_hand, keras_acc), rel=1e-5)
+
+
+# ------------------------------------------------------------ the problem set's usage
+
+
+@pytest.mark.slow
+def test_problem_set_usage_learns_with_batches_of_16(mnist):
+    (x, y), (xt, yt) = mnist
+    model = NeuralNetworkTf(sizes=[784, 128, 32, 10])
+    schedule = TimeBasedLearningRate(10)
+    history = model.compile_and_fit(x[:5000] / 255.0, one_hot(y[:5000]), epochs=5, learning_rate=schedule,
+                                    batch_size=16, validation_data=(xt[:1000] / 255.0, one_hot(yt[:1000])),
+                                    verbose=0)
+    assert len(history.history["accuracy"]) == len(history.history["val_accuracy"]) == 5
+    assert history.history["val_accuracy"][-1] >= 0.7  # 0.88 when written; chance is 0.1
+    assert float(model.optimizer.learning_rate) == 1.0
+
+
+def test_batch_size_1_with_time_based_rates_does_not_learn(mnist):
+    # The problem set's batch_size=1: rates 10, 9, ... saturate every sigmoid unit of the
+    # second hidden layer in a few single-sample steps, and the network never recovers.
+    (x, y), (xt, yt) = mnist
+    model = NeuralNetworkTf(sizes=[784, 128, 32, 10])
+    history = model.compile_and_fit(x[:300] / 255.0, one_hot(y[:300]), epochs=1,
+                                    learning_rate=TimeBasedLearningRate(10), batch_size=1,
+                                    validation_data=(xt[:1000] / 255.0, one_hot(yt[:1000])), verbose=0)
+    assert history.history["val_accuracy"][-1] < 0.25
+
+
+# ------------------------------------------------------------ the shared interface
+
+
+def test_train_epoch_is_sgd_with_the_shared_schedule(mnist_small):
+    x, y = mnist_small[0][:40], mnist_small[1][:40]
+    model = tf_net.build(TrainConfig(layer_sizes=(784, 16, 8, 10), seed=3))
+    order = np.random.default_rng(0).permutation(40)
+    sizes = []
+    step = model.train_epoch(model.prepare_data(x, y), order, 16, TimeBased(3), 1, sizes.append)
+    assert step == 4 and int(model.optimizer.iterations.numpy()) == 4
+    assert sizes == [16, 16, 8]
+    expected = init_weights((784, 16, 8, 10), seed=3)
+    for start, lr in zip((0, 16, 32), (2.0, 1.0, 1.0)):  # steps 1, 2, 3 of max(3 - t, 1)
+        idx = order[start:start + 16]
+        expected = numpy_sgd_step(expected, x[idx], y[idx], lr)
+    for (W, b), (We, be) in zip(model.export_weights(), expected):
+        np.testing.assert_allclose(W, We, atol=2e-5)
+        np.testing.assert_allclose(b, be, atol=2e-5)
+
+
+def test_fit_arrays_through_the_shared_loop(mnist):
+    (x, y), (xt, yt) = mnist
+    config = TrainConfig(layer_sizes=(784, 32, 10), epochs=2, batch_size=50, learning_rate=3,
+                         schedule="time-based", early_stopping=2)
+    model = tf_net.build(config, device="cpu")
+    out = io.StringIO()
+    history = model.fit_arrays(x[:1000], y[:1000], xt[:500], one_hot(yt[:500]), verbose=2, stream=out)
+    assert model.history_ is history
+    assert history["epoch"] == [1, 2]
+    assert history["learning_rate"] == [3.0, 1.0]  # the rate of each epoch's first step: 0 and 20
+    assert int(model.optimizer.iterations.numpy()) == 40
+    assert history["val_accuracy"][-1] > 0.6
+    assert out.getvalue().startswith("Epoch: 1, Training Time: ")
+    assert model.compute_accuracy(xt[:500], yt[:500]) == pytest.approx(history["val_accuracy"][history.best_epoch - 1])
+
+
+def test_float64(mnist_small):
+    model = tf_net.build(TrainConfig(layer_sizes=(784, 8, 10), dtype="float64", epochs=1, batch_size=100))
+    model.fit_arrays(mnist_small[0], mnist_small[1], verbose=0)
+    assert model.predict_proba(mnist_small[0][:3]).dtype == np.float64
+    assert all(W.dtype == np.float64 for W, _ in model.export_weights())
+
+
+# ------------------------------------------------------------ saving
+
+
+def test_save_load_keeps_weights_and_schedule(tmp_path, mnist_small):
+    x, y, xv, _ = mnist_small
+    model = NeuralNetworkTf(sizes=[784, 16, 10], random_state=2)
+    model.compile_and_fit(x[:100], one_hot(y[:100]), epochs=1, learning_rate=TimeBasedLearningRate(10),
+                          batch_size=20, verbose=0)
+    path = model.save_model(tmp_path)
+    assert path == tmp_path / "model.keras"
+    for loaded in (tf_net.load(tmp_path), keras.models.load_model(path)):  # safe_mode is on in both
+        assert isinstance(loaded, NeuralNetworkTf)
+        assert loaded.sizes == (784, 16, 10) and loaded.train_config == model.train_config
+        lr = loaded.optimizer.get_config()["learning_rate"]
+        assert lr["class_name"] == "TimeBasedLearningRate" and lr["config"] == {"initial_learning_rate": 10}
+        assert int(loaded.optimizer.iterations.numpy()) == 5
+        assert float(loaded.optimizer.learning_rate) == 5.0  # max(10 - 5, 1)
+        np.testing.assert_array_equal(loaded.predict_proba(xv[:50]), model.predict_proba(xv[:50]))
+
+
+def test_import_export_round_trip():
+    model = NeuralNetworkTf([784, 8, 10])
+    weights = init_weights((784, 8, 10), seed=9)
+    model.import_weights(weights)
+    for (W, b), (W0, b0) in zip(model.export_weights(), weights):
+        np.testing.assert_array_equal(W, W0)
+        np.testing.assert_array_equal(b, b0)
+    with pytest.raises(ValueError, match=r"expected \(784, 8, 10\)"):
+        model.import_weights(init_weights((784, 9, 10)))
+
+
+# ------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: NeuralNetworkTf([784]), "at least an input and an output"),
+    (lambda: NeuralNetworkTf([784, 0, 10]), "got 0"),
+    (lambda: NeuralNetworkTf([784, 10], random_state=-1), "seed must be a non-negative integer, got -1"),
+    (lambda: tf_net.build(TrainConfig(loss="mse")), "cross-entropy' only, got 'mse'"),
+    (lambda: tf_net.build(TrainConfig(), device="tpu"), "got 'tpu'"),
+    (lambda: NeuralNetworkTf([784, 10]).predict_proba(np.zeros((2, 100))), "100 features"),
+    (lambda: NeuralNetworkTf([784, 10]).save_model("model.h5"), "must end in .keras"),
+    (lambda: tf_net.load("no/such/model.keras"), "file not found"),
+    (lambda: NeuralNetworkTf([784, 10]).compile_and_fit(np.zeros((2, 784)), [0, 1], validation_data=[1]),
+     "an \\(x_val, y_val\\) pair"),
+    (lambda: NeuralNetworkTf([784, 10]).compile_and_fit(np.zeros((2, 784)), [0, 12]), "go up to 12"),
+])
+def test_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
