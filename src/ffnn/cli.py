@@ -431,7 +431,7 @@ def _run_predict(args) -> int:
     from .imaging import load_digit
     from .runs import open_run
 
-    open_run(args.run_dir)  # fail on a bad run directory before reading any image
+    open_run(args.run_dir).saved_model()  # a bad run directory fails before any image is read
     digits = np.stack([load_digit(path) for path in args.images])
     _, backend, model = _load_run(args.run_dir)
     proba = np.asarray(model.predict_proba(digits.reshape(len(digits), -1)))

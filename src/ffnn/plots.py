@@ -81,23 +81,29 @@ def plot_misclassified(images, y_true, y_pred, path, max_images: int = 25,
                        title: str = "Misclassified test digits (true -> predicted)") -> Path:
     """A grid of the first ``max_images`` images where ``y_pred != y_true``.
 
-    ``images`` of shape (n, 28, 28) or (n, 784). With no mistakes the figure
-    says so.
+    ``images`` of shape (n, 28, 28) or (n, 784). The digits are tiled into one
+    picture (one ``imshow``, far faster than an axes per digit), each under a
+    band with ``true -> predicted``. With no mistakes the figure says so.
     """
     images = np.asarray(images)
     images = images.reshape(len(images), 28, 28) if images.ndim == 2 else images
     wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:max_images]
     cols = 5
     rows = max(1, int(np.ceil(len(wrong) / cols)))
-    fig = Figure(figsize=(cols * 1.3, rows * 1.45 + 0.4))
-    fig.suptitle(title, fontsize=9)
-    if len(wrong) == 0:
-        ax = fig.add_subplot()
-        ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center")
-        ax.axis("off")
+    band, gap, side = 9, 2, 28  # label band above each tile, gap between tiles (pixels)
+    cell_w, cell_h = side + gap, band + side + gap
+    mosaic = np.zeros((rows * cell_h, cols * cell_w))
+    fig = Figure(figsize=(cols * 1.2, rows * 1.45 + 0.3))
+    ax = fig.add_subplot()
     for n, i in enumerate(wrong):
-        ax = fig.add_subplot(rows, cols, n + 1)
-        ax.imshow(images[i], cmap="gray_r")
-        ax.set_title(f"{int(y_true[i])} -> {int(y_pred[i])}", fontsize=8, color="C3")
-        ax.axis("off")
+        r, c = divmod(n, cols)
+        top, left = r * cell_h + band, c * cell_w
+        mosaic[top:top + side, left:left + side] = images[i]
+        ax.text(left + side / 2, top - 1.5, f"{int(y_true[i])} -> {int(y_pred[i])}", ha="center", va="bottom",
+                fontsize=8, color="C3")
+    ax.imshow(mosaic, cmap="gray_r", interpolation="nearest")
+    if len(wrong) == 0:
+        ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center", transform=ax.transAxes)
+    ax.set_title(title, fontsize=9)
+    ax.axis("off")
     return _save(fig, path)

@@ -176,17 +176,21 @@ class Run:
 
         return self.file(get_backend(backend).MODEL_FILE)
 
-    def load_model(self):
-        """The backend name from ``config.json`` and the saved model (loaded without unpickling)."""
-        from .backends import load
-
-        config = self.read_config()
-        backend = config.get("backend")
+    def saved_model(self) -> tuple[str, Path]:
+        """The backend named in ``config.json`` and its model file, which must exist."""
+        backend = self.read_config().get("backend")
         if not isinstance(backend, str):
             raise RunError(f"{self.file(CONFIG)}: names no backend")
         path = self.model_file(backend)
         if not path.is_file():
             raise RunError(f"{self.path}: holds no model ({path.name} is missing)")
+        return backend, path
+
+    def load_model(self):
+        """The backend name and the saved model (loaded without unpickling)."""
+        from .backends import load
+
+        backend, path = self.saved_model()
         return backend, load(backend, path)
 
 

@@ -1,0 +1,350 @@
+"""The ffnn command line: smoke runs of every command and backend, run-directory contents, errors, Ctrl-C."""
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ffnn.cli import COMMANDS, build_parser, main
+from ffnn.data import prepare_images
+
+TINY = ["--n-train", "500", "--epochs", "1", "--batch-size", "50"]
+RUN_FILES = {"config.json", "history.json", "history.csv", "metrics.json", "accuracy.png", "loss.png",
+             "confusion.png", "misclassified.png"}
+MODEL_FILES = {"numpy": "model.npz", "torch": "model.pt", "tensorflow": "model.keras"}
+FRAMEWORK = {"torch": "torch", "tensorflow": "tensorflow"}
+
+
+def ffnn(capsys, *argv):
+    """Run ``ffnn argv`` in-process; return (exit status, stdout, stderr)."""
+    rc = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def needs(backend):
+    if backend in FRAMEWORK:
+        pytest.importorskip(FRAMEWORK[backend])
+
+
+def reference_accuracy(run_dir, backend, mnist):
+    """test_accuracy of metrics.json, recomputed from the saved model and the official test set."""
+    from ffnn.backends import load
+
+    model = load(backend, run_dir / MODEL_FILES[backend])
+    _, (x_test, y_test) = mnist
+    pred = np.asarray(model.predict_proba(prepare_images(x_test))).argmax(1)
+    return float(np.mean(pred == y_test))
+
+
+@pytest.fixture(scope="module")
+def numpy_run(tmp_path_factory):
+    """Two quick epochs on 1,800 samples: about 78% test accuracy, enough to read digits."""
+    out = tmp_path_factory.mktemp("cli") / "numpy-run"
+    argv = ["train", "--backend", "numpy", "--n-train", "2000", "--epochs", "2", "--batch-size", "20", "--lr", "1"]
+    assert main([*argv, "--out", str(out)]) == 0
+    return out
+
+
+# ------------------------------------------------------------------- train
+
+
+def test_train_writes_the_run_directory(numpy_run, mnist):
+    assert RUN_FILES | {"model.npz"} <= {p.name for p in numpy_run.iterdir()}
+    config = json.loads((numpy_run / "config.json").read_text())
+    assert config["backend"] == "numpy"
+    assert config["config"]["layer_sizes"] == [784, 128, 64, 10]
+    assert config["config"]["epochs"] == 2 and config["config"]["batch_size"] == 20
+    assert config["config"]["learning_rate"] == 1 and config["config"]["loss"] == "cross-entropy"
+    # --n-train 2000 with the default 10% validation split
+    assert config["data"]["n_train"] == 1800 and config["data"]["n_val"] == 200
+    assert config["data"]["n_test"] == 10000
+
+    history = json.loads((numpy_run / "history.json").read_text())
+    assert history["history"]["epoch"] == [1, 2] and history["interrupted"] is False
+    rows = list(csv.DictReader(io.StringIO((numpy_run / "history.csv").read_text())))
+    assert len(rows) == 2
+    assert [float(r["accuracy"]) for r in rows] == pytest.approx(history["history"]["accuracy"])
+    for key in ("loss", "val_loss", "val_accuracy", "learning_rate", "seconds"):
+        assert rows[1][key] != ""
+
+    metrics = json.loads((numpy_run / "metrics.json").read_text())
+    assert metrics["test_accuracy"] == pytest.approx(reference_accuracy(numpy_run, "numpy", mnist))
+    cm = np.array(metrics["confusion_matrix"])
+    assert cm.shape == (10, 10) and cm.sum() == 10000
+    assert np.trace(cm) / 10000 == pytest.approx(metrics["test_accuracy"])
+    assert len(metrics["per_class"]) == 10
+    for name in ("accuracy.png", "loss.png", "confusion.png", "misclassified.png"):
+        with Image.open(numpy_run / name) as img:
+            assert img.format == "PNG" and img.width > 200 and img.height > 200
+
+
+def test_evaluate(numpy_run, capsys):
+    rc, out, err = ffnn(capsys, "evaluate", numpy_run)
+    assert rc == 0 and err == ""
+    acc = json.loads((numpy_run / "metrics.json").read_text())["test_accuracy"]
+    assert f"test accuracy {100 * acc:.2f}%" in out
+    assert "precision" in out and "confusion matrix" in out
+    rc, out, _ = ffnn(capsys, "evaluate", numpy_run, "--json")
+    data = json.loads(out)
+    assert rc == 0 and data["test_accuracy"] == pytest.approx(acc)
+    assert sum(c["support"] for c in data["per_class"]) == 10000
+
+
+def _digit_files(directory, mnist, n):
+    """MNIST test digits blown up and inverted (dark on light), as PNG files; and their labels."""
+    _, (x_test, y_test) = mnist
+    paths = []
+    for i in range(n):
+        big = Image.fromarray(255 - x_test[i]).resize((140, 140), Image.Resampling.BILINEAR)
+        paper = Image.new("L", (200, 180), 255)
+        paper.paste(big, (50, 10))
+        paths.append(directory / f"digit{i}.png")
+        paper.save(paths[-1])
+    return paths, y_test[:n]
+
+
+def test_predict(numpy_run, mnist, tmp_path, capsys):
+    paths, _ = _digit_files(tmp_path, mnist, 3)
+    rc, out, err = ffnn(capsys, "predict", numpy_run, *paths)
+    assert rc == 0 and err == ""
+    lines = out.strip().splitlines()
+    assert len(lines) == 3 and lines[0].startswith(f"{paths[0]}: ")
+    rc, out, _ = ffnn(capsys, "predict", numpy_run, *paths, "--json")
+    results = json.loads(out)
+    assert rc == 0 and [r["image"] for r in results] == [str(p) for p in paths]
+    for r in results:
+        probs = [t["probability"] for t in r["top"]]
+        assert len(r["top"]) == 3 and probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-6
+        assert r["prediction"] == r["top"][0]["class"]
+        assert len({t["class"] for t in r["top"]}) == 3
+
+
+def test_predict_reads_digits_as_mnist_made_them(numpy_run, tmp_path, mnist, capsys):
+    """Blown-up, inverted, off-centre test digits get the class the model gives the original digits."""
+    from ffnn.backends import load
+
+    paths, labels = _digit_files(tmp_path, mnist, 20)
+    rc, text, _ = ffnn(capsys, "predict", numpy_run, *paths, "--json")
+    predicted = np.array([r["prediction"] for r in json.loads(text)])
+    _, (x_test, _) = mnist
+    on_originals = load("numpy", numpy_run / "model.npz").predict(prepare_images(x_test[:20]))
+    assert rc == 0
+    assert np.mean(predicted == on_originals) >= 0.9
+    assert np.mean(predicted == labels) >= 0.6  # chance is 0.1
+
+
+@pytest.mark.parametrize("backend", ["torch", "tensorflow"])
+def test_framework_backends(backend, tmp_path, mnist, capsys):
+    needs(backend)
+    out = tmp_path / backend
+    rc, text, err = ffnn(capsys, "train", "--backend", backend, *TINY, "--device", "cpu", "--out", out)
+    assert rc == 0, err
+    assert RUN_FILES | {MODEL_FILES[backend]} <= {p.name for p in out.iterdir()}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_accuracy"] == pytest.approx(reference_accuracy(out, backend, mnist), abs=1e-4)
+    assert metrics["initial_weights_match_shared_init"] is True
+    rc, text, _ = ffnn(capsys, "evaluate", out, "--json")
+    assert rc == 0 and json.loads(text)["test_accuracy"] == pytest.approx(metrics["test_accuracy"], abs=1e-4)
+    paths, _ = _digit_files(tmp_path, mnist, 2)
+    rc, text, _ = ffnn(capsys, "predict", out, *paths, "--json")
+    assert rc == 0 and len(json.loads(text)) == 2
+
+
+# ----------------------------------------------------------------- compare
+
+
+def test_compare(tmp_path, capsys):
+    names = ["numpy"] + [b for b in ("torch", "tensorflow") if _importable(FRAMEWORK[b])]
+    out = tmp_path / "cmp"
+    rc, text, err = ffnn(capsys, "compare", "--backends", ",".join(names), *TINY, "--device", "cpu",
+                         "--out", out)
+    assert rc == 0, err
+    summary = json.loads((out / "summary.json").read_text())
+    assert list(summary["backends"]) == names
+    assert (out / "accuracy.png").is_file()
+    for name in names:
+        assert RUN_FILES | {MODEL_FILES[name]} <= {p.name for p in (out / name).iterdir()}
+        entry = summary["backends"][name]
+        assert entry["history"]["epoch"] == [1]
+        assert entry["seconds_per_epoch"] > 0
+        assert entry["test_accuracy"] == json.loads((out / name / "metrics.json").read_text())["test_accuracy"]
+        assert entry["initial_weights_match_shared_init"] is True
+    # the table: a header and one row per backend with the test accuracy in percent
+    for name in names:
+        row = next(line for line in text.splitlines() if line.startswith(name + " "))
+        assert f"{100 * summary['backends'][name]['test_accuracy']:.2f}%" in row
+    assert str(out / "accuracy.png") in text
+    # same data, split, batches and starting weights: after one epoch the backends agree closely
+    accs = [summary["backends"][n]["test_accuracy"] for n in names]
+    assert max(accs) - min(accs) < 0.02
+
+
+def _importable(module):
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------ Ctrl-C
+
+
+def test_ctrl_c_keeps_the_finished_epochs(tmp_path, monkeypatch, capsys):
+    from ffnn.backends import numpy_net
+
+    out = tmp_path / "run"
+    real = numpy_net.NeuralNetwork.train_epoch
+    seen = {}
+
+    def train_epoch(self, data, order, *args):
+        if "calls" in seen:
+            # the history of epoch 1 is on disk before epoch 2 starts
+            seen["on_disk"] = json.loads((out / "history.json").read_text())["history"]["epoch"]
+            raise KeyboardInterrupt
+        seen["calls"] = 1
+        return real(self, data, order, *args)
+
+    monkeypatch.setattr(numpy_net.NeuralNetwork, "train_epoch", train_epoch)
+    rc, text, err = ffnn(capsys, "train", "--n-train", "300", "--epochs", "5", "--out", out)
+    assert rc == 130
+    assert seen["on_disk"] == [1]
+    assert "interrupted after 1 of 5 epochs" in err and "Traceback" not in err
+    history = json.loads((out / "history.json").read_text())
+    assert history["interrupted"] is True and history["history"]["epoch"] == [1]
+    assert (out / "model.npz").is_file() and (out / "metrics.json").is_file()
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+# ----------------------------------------------------------------- parsing
+
+
+def test_every_flag_states_its_default():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name in COMMANDS:
+        for action in sub.choices[name]._actions:
+            if action.option_strings and action.dest != "help":
+                assert "default" in action.help, f"ffnn {name} {action.option_strings[0]}"
+
+
+def test_learning_rate_keeps_integers():
+    args = build_parser().parse_args(["train", "--lr", "3", "--schedule", "time-based"])
+    assert args.lr == 3 and isinstance(args.lr, int)
+    assert build_parser().parse_args(["train", "--lr", "0.25"]).lr == 0.25
+    assert build_parser().parse_args(["train", "--hidden", "30, 20,10"]).hidden == (30, 20, 10)
+    assert build_parser().parse_args(["train", "--val-size", "5000"]).val_size == 5000
+    assert build_parser().parse_args(["train", "--val-size", "0.2"]).val_size == 0.2
+
+
+def test_no_validation_set(tmp_path, capsys):
+    rc, _, err = ffnn(capsys, "train", "--n-train", "200", "--epochs", "1", "--val-size", "0", "--out", tmp_path)
+    history = json.loads((tmp_path / "history.json").read_text())["history"]
+    assert rc == 0 and history["val_accuracy"] == [None] and history["accuracy"][0] is not None
+
+
+# ------------------------------------------------------------------- errors
+
+
+@pytest.fixture(scope="module")
+def corrupt_data_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("corrupt")
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        (d / name).write_bytes(b"\x00\x00\x08\x03garbage")
+    return d
+
+
+@pytest.fixture(scope="module")
+def run_without_model(numpy_run, tmp_path_factory):
+    d = tmp_path_factory.mktemp("nomodel")
+    shutil.copy(numpy_run / "config.json", d / "config.json")
+    return d
+
+
+ERRORS = [
+    (["train", "--backend", "jax"], "'jax'"),
+    (["compare", "--backends", "numpy,jax"], "'jax'"),
+    (["train", "--hidden", "128,abc"], "'128,abc'"),
+    (["train", "--hidden", "0"], "'0'"),
+    (["train", "--hidden", "-5"], "'-5'"),
+    (["train", "--epochs", "0"], "--epochs"),
+    (["train", "--epochs", "-3"], "'-3'"),
+    (["train", "--batch-size", "0"], "--batch-size"),
+    (["train", "--lr", "0"], "--lr"),
+    (["train", "--lr", "-0.1"], "'-0.1'"),
+    (["train", "--lr", "abc"], "'abc'"),
+    (["train", "--n-train", "70000"], "70000"),
+    (["train", "--val-size", "1.5"], "'1.5'"),
+    (["train", "--schedule", "time-based", "--lr", "0.5"], "0.5"),
+    (["train", "--backend", "torch", "--loss", "mse"], "mse"),
+    (["train", "--data-dir", "{tmp}/no-such-dir"], "no-such-dir"),
+    (["train", "--data-dir", "{corrupt}"], "{corrupt}"),
+    (["train", "--device", "cuda", "--n-train", "100"], "cuda"),
+    (["train", "--n-train", "100", "--epochs", "1", "--lr", "1e30", "--out", "{tmp}/diverged"], "diverged"),
+    (["evaluate", "{tmp}/no-such-run"], "no-such-run"),
+    (["evaluate", "{tmp}"], "no config.json"),
+    (["evaluate", "{nomodel}"], "holds no model"),
+    (["predict", "{nomodel}", "{image}"], "holds no model"),
+    (["predict", "{run}", "{tmp}/not-an-image.png"], "not-an-image.png"),
+    (["predict", "{run}", "{tmp}/missing.png"], "missing.png"),
+    (["predict", "{run}"], "IMAGE"),
+    ([], "choose a command"),
+]
+
+
+@pytest.mark.parametrize("argv,expected", ERRORS, ids=[" ".join(a) or "no-command" for a, _ in ERRORS])
+def test_errors_are_one_line(argv, expected, tmp_path, numpy_run, corrupt_data_dir, run_without_model, capsys):
+    (tmp_path / "not-an-image.png").write_text("hello")
+    image = tmp_path / "digit.png"
+    Image.new("L", (30, 30), 255).save(image)
+    where = {"tmp": tmp_path, "corrupt": corrupt_data_dir, "nomodel": run_without_model, "run": numpy_run,
+             "image": image}
+    argv = [a.format(**where) for a in argv]
+    rc, _, err = ffnn(capsys, *argv)
+    assert rc != 0
+    assert err.count("\n") == 1 and err.startswith("ffnn: error: "), err
+    assert expected.format(**where) in err
+
+
+def test_missing_framework_is_one_line(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` fail
+    monkeypatch.delitem(sys.modules, "ffnn.backends.torch_net", raising=False)
+    rc, _, err = ffnn(capsys, "train", "--backend", "torch", "--n-train", "100")
+    assert rc == 1 and err.count("\n") == 1
+    assert "ffnn: error: the torch backend needs torch: pip install 'ffnn[torch]'" in err
+
+
+# --------------------------------------------------------- the real entry point
+
+
+def _entry_point():
+    exe = Path(sys.executable).with_name("ffnn")
+    return str(exe) if exe.exists() else shutil.which("ffnn")
+
+
+def test_console_script(tmp_path):
+    exe = _entry_point()
+    if exe is None:
+        pytest.skip("the ffnn console script is not installed")
+    out = tmp_path / "run"
+    done = subprocess.run([exe, "train", "--n-train", "200", "--epochs", "2", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    # not a terminal: one problem-set line per epoch
+    assert [line.split(",")[0] for line in done.stdout.splitlines() if line.startswith("Epoch:")] == \
+        ["Epoch: 1", "Epoch: 2"]
+    assert "Validation Accuracy:" in done.stdout
+    assert (out / "model.npz").is_file()
+    bad = subprocess.run([exe, "train", "--hidden", "128,abc"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.splitlines() == [
+        "ffnn: error: argument --hidden: must be comma-separated positive integers such as 128,64, "
+        "got '128,abc' ('abc')"]
