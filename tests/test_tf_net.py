@@ -214,3 +214,12 @@ def test_import_export_round_trip():
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_load_rejects_other_files(tmp_path):
+    (tmp_path / "text.keras").write_text("not a zip")
+    with pytest.raises(ValueError, match="cannot read the model"):
+        tf_net.load(tmp_path / "text.keras")
+    keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).save(tmp_path / "plain.keras")
+    with pytest.raises(ValueError, match="a Sequential, not an ffnn NeuralNetworkTf"):
+        tf_net.load(tmp_path / "plain.keras")

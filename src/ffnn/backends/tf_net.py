@@ -52,10 +52,18 @@ backends, not Adam: Adam's step is about ``learning_rate`` per weight whatever
 the gradient, so :class:`TimeBasedLearningRate`'s rates of 10 down to 1 would
 wreck it, while for SGD they are reasonable steps on a mean loss.
 
-**Batch size.** With rates of at least 1, the problem set's ``batch_size=1``
-fails: single-sample gradients at rate 10, 9, ... then 1 drive the sigmoid
-units into saturation, and the network ends up predicting one class. Batches
-of 32 or more average the noise away and train well (see the tests).
+**Batch size.** :class:`TimeBasedLearningRate` starts at rates 10, 9, ...,
+2 for nine steps; on a mean loss these steps are large enough to saturate the
+sigmoid units of the second hidden layer (their gradient ``a (1 - a)`` then
+vanishes), and the network recovers only through later steps at rate 1. With
+the problem set's ``batch_size=1`` it never does: single-sample steps at rate
+10 blow the weights up (loss about 28 after ten steps), and the network
+predicts one class for good (10% accuracy after 5 epochs on 5,000 images).
+Batches of 8 to 32 recover, and 16 is the batch size to use: the problem
+set's 784-128-32-10 reaches 88% validation accuracy after 5 epochs on 5,000
+images with it (32: 57%), and after one epoch of full MNIST 85% with 32.
+Larger batches take fewer steps per epoch and stay stuck longer (one epoch of
+full MNIST: 50% with 128, 12% with 1,024).
 
 **The shared interface.** ``fit_arrays`` trains through
 :func:`ffnn.training.fit_arrays` like the other backends: the optimizer's
@@ -90,6 +98,19 @@ BACKEND = "tensorflow"
 MODEL_FILE = "model.keras"
 
 _EVAL_BATCH = 8192  # rows per forward pass when evaluating a whole set
+
+
+def resolve_device(device: str = "auto"):
+    """The ``tf.device`` name for ``"auto"`` (None: TensorFlow places ops), ``"cpu"`` or ``"gpu"``/``"cuda"``."""
+    if device == "auto":
+        return None
+    if device == "cpu":
+        return "/CPU:0"
+    if device in ("gpu", "cuda"):
+        if not tf.config.list_physical_devices("GPU"):
+            raise ValueError(f"device {device!r} was asked for, but TensorFlow sees no GPU")
+        return "/GPU:0"
+    raise ValueError(f"device must be 'auto', 'cpu' or 'gpu', got {device!r}")
 
 
 @keras.saving.register_keras_serializable(package="ffnn")
@@ -209,7 +230,7 @@ class NeuralNetworkTf(keras.Sequential):
                                                  add_history=True, add_progbar=False, model=self)
         with self._placement():
             self.fit(ds, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
-        return step + -(-len(order) // batch_size)
+        return int(self.optimizer.iterations.numpy())
 
     def loss_and_accuracy(self, data):
         """Mean cross-entropy and accuracy (fraction) on prepared ``data``."""
@@ -229,6 +250,8 @@ class NeuralNetworkTf(keras.Sequential):
         for layer, (W, b) in zip(self.layers, weights):
             layer.set_weights([np.asarray(W, dtype=self.train_config.dtype),
                                np.asarray(b, dtype=self.train_config.dtype)])
+
+    # ------------------------------------------------------ forward, compile
 
     def _compile_for(self, schedule):
         """Compile for SGD with ``schedule`` unless already compiled so (recompiling retraces)."""
@@ -302,6 +325,8 @@ class NeuralNetworkTf(keras.Sequential):
         x, y = check_xy(x, y, self.sizes[0], self.sizes[-1])
         return float(np.mean(self.predict_proba(x).argmax(axis=1) == to_labels(y)))
 
+    score = compute_accuracy
+
     def save_model(self, path):
         """Write the model (config, weights, optimizer and its schedule) to ``path`` (``.keras``;
         a directory gets ``MODEL_FILE``)."""
@@ -322,38 +347,29 @@ class NeuralNetworkTf(keras.Sequential):
         return path
 
 
-def _tf_device(device):
-    if device == "auto":
-        return None
-    if device == "cpu":
-        return "/CPU:0"
-    if device in ("gpu", "cuda"):
-        if not tf.config.list_physical_devices("GPU"):
-            raise ValueError(f"device {device!r} was asked for, but TensorFlow sees no GPU")
-        return "/GPU:0"
-    raise ValueError(f"device must be 'auto', 'cpu' or 'gpu', got {device!r}")
-
-
 def build(config: TrainConfig, device: str = "auto") -> NeuralNetworkTf:
     """A fresh :class:`NeuralNetworkTf` for ``config`` on ``device`` (``"auto"``, ``"cpu"``, ``"gpu"``)."""
-    name = _tf_device(device)
+    name = resolve_device(device)
     with tf.device(name) if name else contextlib.nullcontext():
         model = NeuralNetworkTf(config.layer_sizes, config.seed, train_config=config)
     model._device = name
     return model
 
 
-def load(path) -> NeuralNetworkTf:
+def load(path, device: str = "auto") -> NeuralNetworkTf:
     """The model written by :meth:`NeuralNetworkTf.save_model` (``safe_mode``: never runs stored code)."""
+    name = resolve_device(device)
     path = Path(path)
     if path.is_dir():
         path = path / MODEL_FILE
     if not path.is_file():
         raise ValueError(f"{path}: file not found")
     try:
-        model = keras.models.load_model(path)
+        with tf.device(name) if name else contextlib.nullcontext():
+            model = keras.models.load_model(path)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: cannot read the model ({exc})") from None
     if not isinstance(model, NeuralNetworkTf):
         raise ValueError(f"{path}: a {type(model).__name__}, not an ffnn NeuralNetworkTf")
+    model._device = name
     return model
