@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 from ffnn.backends import torch_net  # noqa: E402
