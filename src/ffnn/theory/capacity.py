@@ -138,7 +138,8 @@ class CapacityResult:
     beta_mle: tuple          # logistic regression on (1, x1*x2) fitted to the same sample
     beta_mle_quadratic: dict  # logistic regression on all six quadratic terms: what GD should reach
     loss_mle_quadratic: float  # its mean log-loss, the lowest any weights can reach on this sample
-    losses: np.ndarray
+    losses: np.ndarray       # the best restart's loss before each step and after the last
+    restart_curves: tuple    # every restart's losses
 
 
 def draw_sample(beta, n_samples: int, seed: int = 0):
@@ -193,4 +194,5 @@ def analyse(beta=(-0.5, 2.0), n_samples: int = 5000, steps: int = 3000, learning
         restart_losses=tuple(float(l[-1]) for _, l in runs), restart_v=tuple(tuple(map(float, p["v"])) for p, _ in runs),
         best_restart=best, beta_mle=(float(mle2[0]), float(mle2[1])),
         beta_mle_quadratic=dict(zip(QUADRATIC_TERMS, map(float, mle6))), loss_mle_quadratic=loss6, losses=losses,
+        restart_curves=tuple(l for _, l in runs),
     )

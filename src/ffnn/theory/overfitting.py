@@ -315,6 +315,8 @@ def plot_complexity_curve(r: dict, path: Path) -> Path:
     ax.axvline(r["best_hidden"], color="k", ls="--", lw=1,
                label=f"lowest validation error: {r['best_hidden']} units")
     ax.set_xscale("log", base=2)
+    ax.set_xticks(r["hidden"], [str(h) for h in r["hidden"]])
+    ax.minorticks_off()
     ax.set_xlabel("hidden units (one hidden layer)")
     ax.set_ylabel("error (%)")
     ax.set_title(f"(b) Error against model size, {r['n']} training images")

@@ -55,7 +55,7 @@ def collect(fast: bool = False, cache_dir: Path | None = None, verbose: int = 1)
     early = overfitting.early_stopping_run(settings, sets, cache_dir, verbose)
     say("part 4: capacity (z^2 network)")
     cap = (capacity.analyse(n_samples=3000, steps=1500, restarts=3) if fast
-           else capacity.analyse(n_samples=20000, steps=3000, restarts=4))
+           else capacity.analyse(n_samples=10000, steps=2000, restarts=4))
     say("part 5: backpropagation")
     bp = backprop.analyse(n_problems=4 if fast else 12)
     return Results(fast, opt, act, size, complexity, early, cap, bp, backprop.symbolic_delta3_residual(3), settings)
@@ -170,9 +170,11 @@ def _part_overfitting(size: dict, cx: dict, es: dict, s: overfitting.Settings, f
     after = cx["val_error"][i_best + 1:]
     hidden_after = cx["hidden"][i_best + 1:]
     if after:
-        beyond = (f"Beyond it (up to {hidden_after[-1]} units) the validation error is between "
-                  f"{_pct(min(after))} and {_pct(max(after))} while the training error is at most "
-                  f"{_pct(max(cx['train_error'][i_best + 1:]))}.")
+        spread = (_pct(min(after)) if _pct(min(after)) == _pct(max(after))
+                  else f"between {_pct(min(after))} and {_pct(max(after))}")
+        train_after = max(cx["train_error"][i_best + 1:])
+        beyond = (f"Beyond it (up to {hidden_after[-1]} units) the validation error is {spread} while the "
+                  f"training error is {'0' if train_after == 0 else f'at most {_pct(train_after)}'}.")
     else:
         beyond = "It is the largest width tried, so the data may support an even larger model."
     zero = [h for h, e in zip(cx["hidden"], cx["train_error"]) if e == 0]
@@ -185,6 +187,8 @@ def _part_overfitting(size: dict, cx: dict, es: dict, s: overfitting.Settings, f
                         zip(cx["hidden"], cx["train_error"], cx["val_error"], cx["test_error"]))
     val_err = [1 - a for a in es["full"]["val_accuracy"]]
     min_err_epoch = int(np.argmin(val_err)) + 1
+    e_test = es["restored_test_error"]
+    test_se = math.sqrt(e_test * (1 - e_test) / s.n_test)
     stop_text = (f"training stopped after epoch {stop}, {es['patience']} epochs without improvement"
                  if stop else f"patience never ran out within {es['epochs']} epochs")
     return [
@@ -204,8 +208,9 @@ def _part_overfitting(size: dict, cx: dict, es: dict, s: overfitting.Settings, f
         "",
         f"![training and test error against training-set size]({FIGURES['size']})",
         "",
-        f"A 784-{size['hidden']}-10 network trained on $n$ = {n_min:,} to {n_max:,} images, each run about "
-        f"{s.size_steps:,} SGD steps (at least {s.min_epochs} and at most {s.size_max_epochs} epochs):",
+        f"A 784-{size['hidden']}-10 network trained on $n$ = {n_min:,} to {n_max:,} images, each for "
+        f"$\\min(\\max(\\lceil {s.size_steps} B / n \\rceil, {s.min_epochs}), {s.size_max_epochs})$ epochs with "
+        f"batch size $B = \\min({s.batch_size}, n)$: about {s.size_steps:,} SGD steps where the bounds allow.",
         "",
         "| $n$ | epochs | training error | test error |",
         "|---:|---:|---:|---:|",
@@ -217,7 +222,7 @@ def _part_overfitting(size: dict, cx: dict, es: dict, s: overfitting.Settings, f
         f"({_pct(size['test_error'][0])}): it has memorised the samples, not learned the digits. As $n$ grows "
         "the training set becomes harder to memorise and more like the test distribution, so the training "
         "error rises or stays near zero while the test error falls, and the gap closes "
-        f"(test error {_pct(size['test_error'][-1])} at $n = {n_max:,}$, gap "
+        f"(test error {_pct(size['test_error'][-1])} at $n$ = {n_max:,}, gap "
         f"{_pct(size['test_error'][-1] - size['train_error'][-1])}). More data is the most reliable cure for "
         "overfitting.",
         "",
@@ -266,7 +271,10 @@ def _part_overfitting(size: dict, cx: dict, es: dict, s: overfitting.Settings, f
         f"and not the error at the last epoch trained, {_pct(es['last_val_error'])}: the weights restored "
         "are the best epoch's.",
         f"- Test error with the restored weights: {_pct(es['restored_test_error'])}; after all "
-        f"{es['epochs']} epochs without early stopping: {_pct(es['full_last_test_error'])}.",
+        f"{es['epochs']} epochs without early stopping: {_pct(es['full_last_test_error'])}"
+        + (f", a difference within the test error's standard error of about {_pct(test_se)}: on this run "
+           "early stopping mainly saves the epochs after the dotted line."
+           if abs(es['restored_test_error'] - es['full_last_test_error']) <= test_se else "."),
         f"- The validation *error* (rather than loss) is lowest at epoch {min_err_epoch}"
         + (": the loss can rise once the network grows over-confident on the images it gets wrong, even "
            "while the error changes little, so the two criteria can pick different epochs."
@@ -344,9 +352,9 @@ def _part_capacity(r: capacity.CapacityResult) -> list[str]:
         "",
         f"![gradient-descent loss of the z-squared network]({FIGURES['capacity']})",
         "",
-        "**How to read it.** Training loss against gradient-descent steps for the run read back (steps on a "
-        "log scale after the first 10). The dashed line is the loss of the maximum-likelihood quadratic "
-        f"logistic regression, {r.loss_mle_quadratic:.5f}; gradient descent ends at {r.loss_end:.5f}.",
+        "**How to read it.** Training loss against gradient-descent steps (log scale), one curve per random "
+        "start; a curve that levels off above the others is a start caught in a local minimum. The dashed line is the loss of the maximum-likelihood quadratic "
+        f"logistic regression, {r.loss_mle_quadratic:.5f}; the start read back ends at {r.loss_end:.5f}.",
         "",
         _check("test_capacity_construction") + " " + _check("test_capacity_recovers_beta"),
         "",
@@ -447,10 +455,13 @@ def plot_capacity(r: capacity.CapacityResult, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=110)
-    ax.plot(np.arange(len(r.losses)), r.losses, label="gradient descent (run read back)")
+    for i, curve in enumerate(r.restart_curves):
+        best = i == r.best_restart
+        ax.plot(np.arange(1, len(curve) + 1), curve, lw=2 if best else 1, alpha=1 if best else 0.6,
+                label=f"start {i + 1}" + (" (read back)" if best else ""))
     ax.axhline(r.loss_mle_quadratic, color="k", ls="--", lw=1,
                label=f"maximum-likelihood quadratic fit, {r.loss_mle_quadratic:.4f}")
-    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xscale("log")
     ax.set_xlabel("gradient-descent step")
     ax.set_ylabel("mean log-loss")
     ax.set_title("(4) z-squared network trained on data from logistic(b0 + b1 x1 x2)")
@@ -480,11 +491,6 @@ def write_report(results: Results, out_dir) -> Path:
         f"Generated by {mode} (`python -m ffnn.theory`). Every formula, number and verdict below is "
         "computed when the report is built: derived with sympy, checked numerically, or measured in real "
         f"training runs. Each claim is checked against an independently computed value in `{TESTS}`.",
-        "",
-        "Contents: [1. Optimisation](#1-optimisation-critical-points-of-fx-y--x2y--xy2---6xy) · "
-        "[2. Activation](#2-activation-the-gradient-of-mathrmrelub--xw) · [3. Overfitting](#3-overfitting-measured) · "
-        "[4. Capacity](#4-capacity-a-two-unit-network-with-gz--z2-is-logistic-regression-on-x_1x_2) · "
-        "[5. Backpropagation](#5-backpropagation-through-two-relu-layers-a-softmax-and-the-quadratic-loss)",
         "",
         *_part_optimisation(results.optimisation),
         *_part_activation(results.activation),
