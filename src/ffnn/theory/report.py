@@ -389,7 +389,7 @@ def _part_backprop(r: backprop.BackpropResult, residual: list) -> list[str]:
         "$$",
         "\\delta^{[3]} = J^\\top(\\hat y - y),\\qquad J = \\frac{\\partial \\hat y}{\\partial z^{[3]}} = "
         "\\mathrm{diag}(\\hat y) - \\hat y\\hat y^\\top,\\qquad "
-        "\\delta^{[3]}_k = \\sum_{c=1}^{K} (\\hat y_c - y_c)\\,\\hat y_c(\\mathbb{1}[c = k] - \\hat y_k) "
+        "\\delta^{[3]}_k = \\sum_{c=1}^{K} (\\hat y_c - y_c)\\,\\hat y_c(\\mathbf{1}[c = k] - \\hat y_k) "
         "= \\hat y_k\\Big((\\hat y_k - y_k) - \\sum_{c=1}^{K}\\hat y_c(\\hat y_c - y_c)\\Big),",
         "$$",
         "",
