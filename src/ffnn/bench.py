@@ -1,0 +1,679 @@
+r"""How fast and how good is each implementation: one benchmark, one table.
+
+``ffnn bench`` (or ``python benchmarks/bench.py``) trains the same network
+(784-128-64-10, sigmoid hidden layers, softmax output, cross-entropy, plain
+SGD, float32) on MNIST with
+
+- the three backends (:mod:`ffnn.backends`: numpy, torch, tensorflow),
+- the references: a plain hand-written PyTorch loop, a plain
+  ``keras.Model.fit`` and scikit-learn's ``MLPClassifier`` (logistic
+  activation, SGD without momentum or L2, the same batch size),
+- the *matmul floor*: only the matrix products one epoch needs, in float32,
+
+and reports seconds per training epoch at several batch sizes, ratios
+between them, test accuracy after a fixed budget of epochs and the peak
+memory (RSS) of each backend.
+
+The floor for layer sizes :math:`n_0, \dots, n_L` and a batch ``A_0`` of
+:math:`m` rows is, per batch, the forward products
+:math:`Z_l = A_{l-1} W_l`, the weight gradients :math:`dW_l = A_{l-1}^T dZ_l`
+and the backpropagated :math:`dA_{l-1} = dZ_l W_l^T` for :math:`l > 1`, that
+is :math:`2m\,(2\sum_l n_{l-1} n_l + \sum_{l>1} n_{l-1} n_l)` floating-point
+operations; for 784-128-64-10 about 0.45 MFLOP per sample, 27 GFLOP per
+epoch of 60,000 samples.
+
+Every measurement runs in a child process, so that each backend's peak RSS
+is that of a process which imported only its own framework, and so that
+frameworks do not share a process with the ones they are compared against
+unless the comparison needs it:
+
+- ``numpy`` process: the NumPy backend's accuracy run (its peak RSS is read
+  before anything else is imported), then the matmul floor, the NumPy and
+  PyTorch backends, plain PyTorch and scikit-learn timings;
+- ``torch`` process: the PyTorch backend's accuracy run and peak RSS;
+- ``tensorflow`` process: the Keras backend's accuracy run and peak RSS,
+  then the Keras backend and plain Keras timings.
+
+So "numpy vs torch backend", "numpy vs floor" and "torch backend vs plain
+PyTorch" are measured in one process, as are "Keras backend vs plain Keras";
+ratios across processes are marked in the table. In the numpy process the
+implementations take turns epoch by epoch (:func:`_interleaved`), so a
+change in the machine's load slows them alike; plain Keras runs as one
+``fit`` call of all its epochs, right after the Keras backend.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["MODES", "main", "run", "render_markdown", "matmul_flops", "compute_ratios"]
+
+LAYER_SIZES = (784, 128, 64, 10)
+EPOCH_SAMPLES = 60_000  # one epoch of full MNIST: every time is reported per this many samples
+TIMING_LR = 0.1  # the learning rate of the timing runs (it does not change their cost)
+
+#: Settings of each mode. ``timing_samples``: training samples timed per
+#: batch size (times are scaled to ``EPOCH_SAMPLES``); ``accuracy``: the budget
+#: every backend trains for before its test accuracy is measured.
+MODES = {
+    "full": dict(
+        batch_sizes=(1, 32, 128),
+        timing_samples={1: 2_000, 32: 60_000, 128: 60_000},
+        warmup_epochs=1, timed_epochs=3,
+        accuracy=dict(epochs=20, batch_size=32, learning_rate=0.5, train_samples=60_000, test_samples=10_000),
+    ),
+    "quick": dict(
+        batch_sizes=(1, 32, 128),
+        timing_samples={1: 300, 32: 3_000, 128: 6_000},
+        warmup_epochs=1, timed_epochs=2,
+        accuracy=dict(epochs=1, batch_size=32, learning_rate=0.5, train_samples=10_000, test_samples=10_000),
+    ),
+    # Tiny settings for the test suite: the numbers mean nothing, the structure is all.
+    "smoke": dict(
+        batch_sizes=(1, 32),
+        timing_samples={1: 64, 32: 256},
+        warmup_epochs=1, timed_epochs=1,
+        accuracy=dict(epochs=1, batch_size=32, learning_rate=0.5, train_samples=500, test_samples=500),
+    ),
+}
+
+#: Implementation key -> (label in the table, process it is timed in).
+IMPLEMENTATIONS = {
+    "floor": ("matmul floor", "numpy"),
+    "numpy": ("ffnn numpy backend", "numpy"),
+    "torch": ("ffnn torch backend", "numpy"),
+    "torch_plain": ("plain PyTorch loop", "numpy"),
+    "sklearn": ("scikit-learn MLPClassifier", "numpy"),
+    "tensorflow": ("ffnn tensorflow backend", "tensorflow"),
+    "keras_plain": ("plain keras.Model.fit", "tensorflow"),
+}
+#: The plain reference each backend is compared with.
+REFERENCE = {"torch": "torch_plain", "tensorflow": "keras_plain"}
+BACKEND_NAMES = ("numpy", "torch", "tensorflow")
+
+#: The issue's targets: (numerator, denominator, batch sizes, at most).
+TARGETS = [
+    ("numpy", "torch", (128,), 1.0),
+    ("numpy", "floor", (128,), 2.0),
+    ("numpy", "torch", (1,), 0.5),
+    ("torch", "torch_plain", None, 1.1),
+    ("tensorflow", "keras_plain", None, 1.2),
+]
+TARGET_ACCURACY = 0.98
+
+
+# ------------------------------------------------------------------ measuring
+
+
+def matmul_flops(layer_sizes, n_samples: int) -> int:
+    """Floating-point operations of the matrix products of one epoch over ``n_samples``.
+
+    Forward ``A @ W`` and ``dW = A.T @ dZ`` for every layer, ``dA = dZ @ W.T``
+    for every layer but the first; a product of (m, k) and (k, n) counts
+    ``2 m k n``.
+    """
+    pairs = [a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:])]
+    return 2 * n_samples * (2 * sum(pairs) + sum(pairs[1:]))
+
+
+def _peak_rss_mb():
+    """This process's peak resident set size in MiB (None where it cannot be read)."""
+    try:
+        import resource
+    except ImportError:
+        try:
+            import psutil
+        except ImportError:
+            return None
+        info = psutil.Process().memory_info()
+        return getattr(info, "peak_wset", info.rss) / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
+
+
+def _log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def _interleaved(runners: dict, n: int, epochs: int, warmup: int) -> dict:
+    """Seconds of each runner's epochs, the runners taking turns epoch by epoch.
+
+    ``runners`` maps a name to ``run_epoch(order)``; every runner gets the same
+    random ``order`` of the ``n`` samples in an epoch (drawn outside the timed
+    region; runners that shuffle by themselves ignore it). Taking turns means
+    a change in the machine's load hits all of them alike, which keeps the
+    ratios between them honest on a busy machine. The first ``warmup`` epochs
+    are not recorded.
+    """
+    rng = np.random.default_rng(0)
+    seconds = {name: [] for name in runners}
+    for epoch in range(warmup + epochs):
+        order = rng.permutation(n)
+        for name, run_epoch in runners.items():
+            start = time.perf_counter()
+            run_epoch(order)
+            elapsed = time.perf_counter() - start
+            if epoch >= warmup:
+                seconds[name].append(elapsed)
+    return seconds
+
+
+def _row(impl, batch_size, n, seconds, **extra):
+    scale = EPOCH_SAMPLES / n
+    median = statistics.median(seconds)
+    return dict(implementation=impl, label=IMPLEMENTATIONS[impl][0], process=IMPLEMENTATIONS[impl][1],
+                batch_size=batch_size, samples_timed=n, scale=scale, epoch_seconds=seconds,
+                seconds_per_epoch=median * scale, min_seconds_per_epoch=min(seconds) * scale,
+                gflops=matmul_flops(LAYER_SIZES, n) / median / 1e9, **extra)
+
+
+def _floor_epoch(x, batch_size):
+    """The matrix products of an epoch over ``x``, nothing else: float32, buffers allocated up front."""
+    rng = np.random.default_rng(0)
+    sizes = LAYER_SIZES
+    W = [rng.standard_normal((a, b), dtype=np.float32) * 0.05 for a, b in zip(sizes[:-1], sizes[1:])]
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    n, m = len(x), min(batch_size, len(x))
+    A = [np.empty((m, s), np.float32) for s in sizes[1:]]
+    dZ = [rng.standard_normal((m, s), dtype=np.float32) for s in sizes[1:]]
+    dA = [np.empty((m, s), np.float32) for s in sizes[1:]]
+    dW = [np.empty_like(w) for w in W]
+    L = len(W)
+
+    def run_epoch(_order):
+        for start in range(0, n, batch_size):
+            xb = x[start:start + batch_size]  # contiguous slices: gathering a batch is not a product
+            k = len(xb)
+            a = xb
+            for l in range(L):
+                a = np.matmul(a, W[l], out=A[l][:k])
+            for l in range(L - 1, -1, -1):
+                prev = xb if l == 0 else A[l - 1][:k]
+                # np.dot calls BLAS also for a single row, where matmul's transposed case loops.
+                np.dot(prev.T, dZ[l][:k], out=dW[l])
+                if l:
+                    np.matmul(dZ[l][:k], W[l].T, out=dA[l - 1][:k])
+
+    return run_epoch
+
+
+def _backend_epoch(name, x, y, batch_size):
+    """A backend's ``train_epoch`` (the training steps only, as ``History["seconds"]``)."""
+    from . import backends
+    from .config import TrainConfig
+
+    config = TrainConfig(layer_sizes=LAYER_SIZES, batch_size=batch_size, learning_rate=TIMING_LR, seed=1)
+    model = backends.build(name, config, device="cpu")
+    data = model.prepare_data(x, y)
+    schedule = config.make_schedule()
+    state = {"step": 0}
+
+    def run_epoch(order):
+        state["step"] = model.train_epoch(data, order, batch_size, schedule, state["step"], lambda m: None)
+
+    return run_epoch
+
+
+def _torch_plain_epoch(x, y, batch_size):
+    """The textbook PyTorch loop: ``nn.Sequential``, ``optim.SGD``, index a ``randperm``."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    from .weights import init_weights
+
+    model = nn.Sequential(nn.Linear(784, 128), nn.Sigmoid(), nn.Linear(128, 64), nn.Sigmoid(), nn.Linear(64, 10))
+    with torch.no_grad():
+        linears = [m for m in model if isinstance(m, nn.Linear)]
+        for lin, (W, b) in zip(linears, init_weights(LAYER_SIZES, 1, "float32")):
+            lin.weight.copy_(torch.from_numpy(W.T.copy()))
+            lin.bias.copy_(torch.from_numpy(b))
+    optimizer = torch.optim.SGD(model.parameters(), lr=TIMING_LR)
+    X, Y = torch.from_numpy(x), torch.from_numpy(y)
+    generator = torch.Generator().manual_seed(0)
+
+    def run_epoch(_order):
+        perm = torch.randperm(len(X), generator=generator)
+        for start in range(0, len(X), batch_size):
+            idx = perm[start:start + batch_size]
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(X[idx]), Y[idx])
+            loss.backward()
+            optimizer.step()
+
+    return run_epoch
+
+
+def _sklearn_epoch(x, y, batch_size):
+    """``MLPClassifier.partial_fit``: one pass of SGD over ``x`` (shuffled by sklearn) per call."""
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(hidden_layer_sizes=LAYER_SIZES[1:-1], activation="logistic", solver="sgd",
+                        batch_size=batch_size, learning_rate_init=TIMING_LR, learning_rate="constant",
+                        momentum=0.0, nesterovs_momentum=False, alpha=0.0, shuffle=True, random_state=0)
+    classes = np.arange(LAYER_SIZES[-1])
+    return lambda _order: clf.partial_fit(x, y, classes=classes)
+
+
+def _time_keras_plain(x, y, batch_size, epochs, warmup):
+    """One ``keras.Model.fit`` call of ``warmup + epochs`` epochs; a callback times each epoch."""
+    import keras
+
+    from .weights import init_weights
+
+    model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(128, activation="sigmoid"),
+                              keras.layers.Dense(64, activation="sigmoid"),
+                              keras.layers.Dense(10, activation="softmax")])
+    for layer, (W, b) in zip(model.layers, init_weights(LAYER_SIZES, 1, "float32")):
+        layer.set_weights([W, b])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=TIMING_LR),
+                  loss=keras.losses.SparseCategoricalCrossentropy())
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self.start)
+
+    timer = EpochTimer()
+    keras.utils.set_random_seed(0)
+    model.fit(x, y, batch_size=batch_size, epochs=warmup + epochs, shuffle=True, verbose=0, callbacks=[timer])
+    return timer.seconds[warmup:]
+
+
+def _accuracy_run(name, x, y, xt, yt, budget):
+    """Train backend ``name`` for the budget with ``fit_arrays``; its test accuracy and times."""
+    from . import backends
+    from .config import TrainConfig
+
+    config = TrainConfig(layer_sizes=LAYER_SIZES, epochs=budget["epochs"], batch_size=budget["batch_size"],
+                         learning_rate=budget["learning_rate"], seed=1)
+    model = backends.build(name, config, device="cpu")
+    start = time.perf_counter()
+    history = model.fit_arrays(x, y, verbose=0)
+    wall = time.perf_counter() - start
+    accuracy = float(np.mean(np.asarray(model.predict_proba(xt)).argmax(axis=1) == yt))
+    return dict(backend=name, test_accuracy=accuracy, train_accuracy=float(history["accuracy"][-1]),
+                epochs=len(history), train_seconds=float(sum(history["seconds"])), wall_seconds=wall)
+
+
+def _framework_info(name):
+    """Version and threading of a framework, or None if it is not installed."""
+    try:
+        if name == "torch":
+            import torch
+            return dict(version=torch.__version__, threads=torch.get_num_threads(),
+                        interop_threads=torch.get_num_interop_threads())
+        if name == "tensorflow":
+            import keras
+            import tensorflow as tf
+            return dict(version=tf.__version__, keras=keras.__version__,
+                        intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
+                        inter_op_threads=tf.config.threading.get_inter_op_parallelism_threads())
+        if name == "sklearn":
+            import sklearn
+            return dict(version=sklearn.__version__)
+    except ImportError:
+        return None
+    raise ValueError(f"unknown framework {name!r}")
+
+
+def _available(module: str) -> bool:
+    import importlib.util
+    return importlib.util.find_spec(module) is not None
+
+
+# ------------------------------------------------------------------ processes
+
+
+def _load_data(accuracy):
+    from .data import load_mnist, prepare_images
+
+    (x, y), (xt, yt) = load_mnist()
+    n, nt = accuracy["train_samples"], accuracy["test_samples"]
+    x = prepare_images(x[:max(n, EPOCH_SAMPLES)])
+    return x, y.astype(np.int64), prepare_images(xt[:nt]), yt[:nt].astype(np.int64)
+
+
+_NEEDS = {"torch": "torch", "torch_plain": "torch", "sklearn": "sklearn", "tensorflow": "tensorflow",
+          "keras_plain": "tensorflow"}
+
+
+def _wanted(impl, backends, skipped) -> bool:
+    """Whether to time ``impl``: its backend (or the backend it is the reference of) is asked for and installed."""
+    owner = next((b for b, ref in REFERENCE.items() if ref == impl), impl)
+    if owner in BACKEND_NAMES and owner not in backends:
+        return False
+    if impl in _NEEDS and not _available(_NEEDS[impl]):
+        skipped.append(dict(item=IMPLEMENTATIONS[impl][0], reason=f"{_NEEDS[impl]} is not installed"))
+        return False
+    return True
+
+
+def _worker(process: str, spec: dict) -> dict:
+    """Everything measured in one child process (see the module docstring)."""
+    wanted = set(spec["backends"])
+    out = {"process": process, "timings": [], "accuracy": [], "skipped": [], "frameworks": {}}
+    out["numpy_blas"] = _blas_info()  # before torch or scipy bring BLAS libraries of their own
+    x, y, xt, yt = _load_data(spec["accuracy"])
+    rss_data = _peak_rss_mb()
+    budget = spec["accuracy"]
+    if process in wanted:
+        _log(f"{process}: accuracy run ({budget['epochs']} epochs at batch {budget['batch_size']})")
+        n = budget["train_samples"]
+        try:
+            acc = _accuracy_run(process, x[:n], y[:n], xt, yt, budget)
+        except ImportError as exc:
+            out["skipped"].append(dict(item=f"{process} accuracy", reason=str(exc)))
+        else:
+            acc.update(peak_rss_mb=_peak_rss_mb(), data_rss_mb=rss_data, **budget)
+            out["accuracy"].append(acc)
+
+    plan = {"numpy": ["floor", "numpy", "torch", "torch_plain", "sklearn"],
+            "tensorflow": ["tensorflow", "keras_plain"]}.get(process, [])
+    plan = [impl for impl in plan if _wanted(impl, wanted, out["skipped"])]
+    epochs, warmup = spec["timed_epochs"], spec["warmup_epochs"]
+    makers = {"floor": lambda x, y, bs: _floor_epoch(x, bs), "torch_plain": _torch_plain_epoch,
+              "sklearn": _sklearn_epoch}
+    for bs in spec["batch_sizes"]:
+        n = min(spec["timing_samples"][str(bs)], len(x))
+        xb, yb = x[:n], y[:n]
+        turns = [impl for impl in plan if impl != "keras_plain"]
+        _log(f"{process}: timing {', '.join(plan)} at batch {bs} on {n} samples")
+        runners = {impl: makers[impl](xb, yb, bs) if impl in makers else _backend_epoch(impl, xb, yb, bs)
+                   for impl in turns}
+        times = _interleaved(runners, n, epochs, warmup) if runners else {}
+        if "keras_plain" in plan:
+            times["keras_plain"] = _time_keras_plain(xb, yb, bs, epochs, warmup)
+        for impl in plan:
+            out["timings"].append(_row(impl, bs, n, times[impl]))
+    for fw in ("torch", "tensorflow", "sklearn"):
+        if (process == "numpy" and fw != "tensorflow") or process == fw:
+            out["frameworks"][fw] = _framework_info(fw) if _available(fw) else None
+    return out
+
+
+def _run_child(process: str, spec: dict, workdir: Path) -> dict:
+    spec_path, result_path = workdir / f"{process}-spec.json", workdir / f"{process}-result.json"
+    spec_path.write_text(json.dumps(spec))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
+    # The child imports this very package, wherever it was imported from.
+    src = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
+    cmd = [sys.executable, "-m", "ffnn.bench", "--worker", process, "--spec", str(spec_path),
+           "--result", str(result_path)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0 or not result_path.exists():
+        tail = "\n".join(proc.stdout.strip().splitlines()[-15:])
+        return dict(process=process, error=f"exit status {proc.returncode}:\n{tail}", wall_seconds=wall)
+    result = json.loads(result_path.read_text())
+    result["wall_seconds"] = wall
+    return result
+
+
+# ------------------------------------------------------------------ the report
+
+
+def _blas_info():
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        threadpool_info = None
+    if threadpool_info is not None:
+        pools = [dict(api=p.get("internal_api"), version=p.get("version"), threads=p.get("num_threads"),
+                      architecture=p.get("architecture"), library=Path(p.get("filepath", "")).name)
+                 for p in threadpool_info() if p.get("user_api") == "blas"]
+        if pools:
+            return pools
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return [dict(api=blas.get("name"), version=blas.get("version"), threads=None)]
+    except Exception:  # show_config's layout differs between NumPy versions
+        return None
+
+
+def machine_info() -> dict:
+    """The machine the numbers come from: CPU, cores, Python and NumPy."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    return dict(cpu=cpu, logical_cores=os.cpu_count(), usable_cores=usable,
+                platform=platform.platform(), python=platform.python_version(), numpy=np.__version__,
+                load_average=list(os.getloadavg()) if hasattr(os, "getloadavg") else None)
+
+
+def compute_ratios(timings) -> list:
+    """Each time divided by the matmul floor, the torch backend and the plain reference at its batch size."""
+    by = {(t["implementation"], t["batch_size"]): t for t in timings}
+    ratios = []
+    for t in timings:
+        impl, bs = t["implementation"], t["batch_size"]
+        for kind, ref in (("floor", "floor"), ("torch", "torch"), ("reference", REFERENCE.get(impl))):
+            if ref is None or ref == impl or (ref, bs) not in by or (kind == "torch" and impl == "floor"):
+                continue
+            other = by[(ref, bs)]
+            ratios.append(dict(numerator=impl, denominator=ref, kind=kind, batch_size=bs,
+                               value=t["seconds_per_epoch"] / other["seconds_per_epoch"],
+                               same_process=t["process"] == other["process"]))
+    return ratios
+
+
+def _targets(ratios, accuracy) -> list:
+    rows = []
+    for num, den, sizes, goal in TARGETS:
+        for r in ratios:
+            if r["numerator"] == num and r["denominator"] == den and (sizes is None or r["batch_size"] in sizes):
+                rows.append(dict(what=f"{IMPLEMENTATIONS[num][0]} / {IMPLEMENTATIONS[den][0]}",
+                                 batch_size=r["batch_size"], value=r["value"], at_most=goal,
+                                 met=r["value"] <= goal))
+    for a in accuracy:
+        rows.append(dict(what=f"{a['backend']} backend test accuracy", batch_size=a["batch_size"],
+                         value=a["test_accuracy"], at_least=TARGET_ACCURACY,
+                         met=a["test_accuracy"] >= TARGET_ACCURACY))
+    return rows
+
+
+def run(mode: str = "full", backends=BACKEND_NAMES, note: str = "") -> dict:
+    """Run the benchmark in child processes and return the results as a dict (the JSON)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    backends = tuple(backends)
+    for b in backends:
+        if b not in BACKEND_NAMES:
+            raise ValueError(f"unknown backend {b!r}; choose from {', '.join(BACKEND_NAMES)}")
+    settings = MODES[mode]
+    spec = dict(backends=list(backends), batch_sizes=list(settings["batch_sizes"]),
+                timing_samples={str(k): v for k, v in settings["timing_samples"].items()},
+                warmup_epochs=settings["warmup_epochs"], timed_epochs=settings["timed_epochs"],
+                accuracy=settings["accuracy"])
+    info = machine_info()
+    started = time.perf_counter()
+    processes = ["numpy"] + [p for p in ("torch", "tensorflow") if p in backends]
+    children = []
+    with tempfile.TemporaryDirectory(prefix="ffnn-bench-") as tmp:
+        for process in processes:
+            _log(f"process {process} starting")
+            children.append(_run_child(process, spec, Path(tmp)))
+    info["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    info["numpy_blas"] = next((c.get("numpy_blas") for c in children if c.get("numpy_blas")), None)
+    for c in children:
+        info.update({k: v for k, v in c.get("frameworks", {}).items()})
+    timings = [t for c in children for t in c.get("timings", [])]
+    accuracy = [a for c in children for a in c.get("accuracy", [])]
+    ratios = compute_ratios(timings)
+    return dict(
+        date=_dt.datetime.now().astimezone().isoformat(timespec="seconds"), mode=mode, note=note,
+        machine=info, layer_sizes=list(LAYER_SIZES), epoch_samples=EPOCH_SAMPLES, timing_learning_rate=TIMING_LR,
+        settings=spec, timings=timings, ratios=ratios, accuracy=accuracy, targets=_targets(ratios, accuracy),
+        skipped=[s for c in children for s in c.get("skipped", [])],
+        errors=[dict(process=c["process"], error=c["error"]) for c in children if "error" in c],
+        processes={c["process"]: round(c["wall_seconds"], 1) for c in children},
+        total_seconds=time.perf_counter() - started,
+    )
+
+
+def _fmt(v, digits=2):
+    if v is None:
+        return ""
+    if v >= 100:
+        return f"{v:.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    return f"{v:.{digits}f}"
+
+
+def render_markdown(results: dict) -> str:
+    """The results as a Markdown report: machine, times and ratios, targets, accuracy and memory."""
+    m = results["machine"]
+    settings = results["settings"]
+    lines = [f"# ffnn benchmark ({results['mode']} mode)", ""]
+    lines.append(f"- date: {results['date']}")
+    if results.get("note"):
+        lines.append(f"- note: {results['note']}")
+    lines.append(f"- machine: {m['cpu']}, {m['usable_cores']} usable of {m['logical_cores']} logical cores, "
+                 f"{m['platform']}")
+    load = m.get("load_average")
+    if load:
+        end = m.get("load_average_end") or load
+        lines.append(f"- load average (1 min) at start {load[0]:.2f}, at end {end[0]:.2f}")
+    blas = ", ".join(f"{b['api']} {b['version']} ({b['threads']} threads)" for b in (m.get("numpy_blas") or []))
+    lines.append(f"- Python {m['python']}, NumPy {m['numpy']}" + (f" with {blas}" if blas else ""))
+    if m.get("torch"):
+        lines.append(f"- PyTorch {m['torch']['version']} ({m['torch']['threads']} threads), CPU")
+    if m.get("tensorflow"):
+        lines.append(f"- TensorFlow {m['tensorflow']['version']}, Keras {m['tensorflow']['keras']}, CPU")
+    if m.get("sklearn"):
+        lines.append(f"- scikit-learn {m['sklearn']['version']}")
+    sizes = "-".join(map(str, results["layer_sizes"]))
+    lines += ["", f"Network {sizes}, sigmoid hidden layers, softmax output, cross-entropy, plain SGD, float32.", ""]
+
+    lines += [f"## Seconds per training epoch ({results['epoch_samples']:,} samples)", ""]
+    lines.append(f"Median of {settings['timed_epochs']} epochs after {settings['warmup_epochs']} warm-up "
+                 f"epoch(s); training steps only (no evaluation). GFLOP/s: the matmul floor's operation count "
+                 f"divided by the time.")
+    lines += ["", "| batch | implementation | process | s/epoch | GFLOP/s | x floor | x torch backend | x plain reference |",
+              "|---:|---|---|---:|---:|---:|---:|---:|"]
+    ratios = {(r["numerator"], r["kind"], r["batch_size"]): r for r in results["ratios"]}
+    scaled_notes = set()
+    for t in sorted(results["timings"], key=lambda t: (t["batch_size"], list(IMPLEMENTATIONS).index(t["implementation"]))):
+        impl, bs = t["implementation"], t["batch_size"]
+        cells = []
+        for kind in ("floor", "torch", "reference"):
+            r = ratios.get((impl, kind, bs))
+            cells.append("" if r is None else _fmt(r["value"]) + ("" if r["same_process"] else " †"))
+        star = ""
+        if t["scale"] != 1:
+            star = " *"
+            scaled_notes.add((bs, t["samples_timed"]))
+        lines.append(f"| {bs}{star} | {t['label']} | {t['process']} | {_fmt(t['seconds_per_epoch'], 3)} | "
+                     f"{_fmt(t['gflops'])} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for bs, n in sorted(scaled_notes):
+        lines.append(f"\\* batch {bs}: timed on the first {n:,} samples, scaled to {results['epoch_samples']:,}.  ")
+    lines.append("† a ratio across two processes (the reference ran in another child process).")
+
+    lines += ["", "## Targets", "", "| target | batch | measured | goal | met |", "|---|---:|---:|---|---|"]
+    for t in results["targets"]:
+        if "at_most" in t:
+            goal, value = f"at most {t['at_most']:.1f}x", f"{t['value']:.2f}x"
+        else:
+            goal, value = f"at least {100 * t['at_least']:.1f}%", f"{100 * t['value']:.2f}%"
+        lines.append(f"| {t['what']} | {t['batch_size']} | {value} | {goal} | {'yes' if t['met'] else 'no'} |")
+
+    lines += ["", "## Test accuracy and memory", ""]
+    budget = settings["accuracy"]
+    lines.append(f"Each backend trains with `fit_arrays` for {budget['epochs']} epoch(s) on the first "
+                 f"{budget['train_samples']:,} training samples, batch {budget['batch_size']}, learning rate "
+                 f"{budget['learning_rate']}, seed 1, then is scored on the first {budget['test_samples']:,} "
+                 f"test samples. Peak RSS: the child process that loaded MNIST, imported only this "
+                 f"backend's framework and trained it (data only: its peak before importing the backend).")
+    lines += ["", "| backend | test accuracy | final training accuracy | training s (sum of epochs) | "
+                  "peak RSS MiB | data only MiB |", "|---|---:|---:|---:|---:|---:|"]
+    for a in results["accuracy"]:
+        lines.append(f"| {a['backend']} | {100 * a['test_accuracy']:.2f}% | {100 * a['train_accuracy']:.2f}% | "
+                     f"{_fmt(a['train_seconds'], 1)} | {_fmt(a['peak_rss_mb'], 0)} | {_fmt(a['data_rss_mb'], 0)} |")
+    if results["skipped"] or results["errors"]:
+        lines += ["", "## Not measured", ""]
+        lines += [f"- {s['item']}: {s['reason']}" for s in results["skipped"]]
+        lines += [f"- process {e['process']} failed: {e['error'].splitlines()[0]}" for e in results["errors"]]
+    lines += ["", f"Total run time {results['total_seconds']:.0f} s "
+                  f"({', '.join(f'{k} {v:.0f} s' for k, v in results['processes'].items())}).", ""]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ the CLI
+
+
+def _parser():
+    p = argparse.ArgumentParser(prog="ffnn bench", description=__doc__.split("\n\n")[0].replace("\n", " "))
+    p.add_argument("--quick", action="store_true",
+                   help="small subsets and one accuracy epoch: under a minute (default: the full benchmark)")
+    p.add_argument("--smoke", action="store_true", help="tiny settings for the test suite (default: off)")
+    p.add_argument("--backends", default=",".join(BACKEND_NAMES),
+                   help="comma-separated backends to measure (default: %(default)s)")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH (default: none)")
+    p.add_argument("--markdown", metavar="PATH", help="also write the Markdown report to PATH (default: none)")
+    p.add_argument("--note", default="", help="a line of context to print with the results (default: none)")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--spec", help=argparse.SUPPRESS)
+    p.add_argument("--result", help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv=None) -> int:
+    """``ffnn bench``: run, print the Markdown report, optionally write JSON; 0 unless a process failed."""
+    args = _parser().parse_args(argv)
+    if args.worker:
+        spec = json.loads(Path(args.spec).read_text())
+        Path(args.result).write_text(json.dumps(_worker(args.worker, spec)))
+        return 0
+    if args.quick and args.smoke:
+        print("ffnn bench: choose one of --quick and --smoke", file=sys.stderr)
+        return 2
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    try:
+        results = run(mode, [b.strip() for b in args.backends.split(",") if b.strip()], note=args.note)
+    except ValueError as exc:
+        print(f"ffnn bench: {exc}", file=sys.stderr)
+        return 2
+    report = render_markdown(results)
+    print(report)
+    for path, text in ((args.json, json.dumps(results, indent=2)), (args.markdown, report)):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text + "\n")
+    for e in results["errors"]:
+        print(f"ffnn bench: process {e['process']} failed: {e['error']}", file=sys.stderr)
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

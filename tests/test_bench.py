@@ -1,0 +1,142 @@
+"""The benchmark's arithmetic and report structure (never its timings).
+
+One run of the tiny ``--smoke`` mode (child processes and all) is shared by
+the structural tests; what it measures is checked against the definitions:
+a per-epoch time is the median of the timed epochs scaled to 60,000 samples,
+a ratio is the quotient of two reported times, a target is met when the
+ratio is within its goal.
+"""
+import importlib.util
+import json
+import statistics
+
+import pytest
+
+from ffnn import bench
+
+HAVE = {name: importlib.util.find_spec(module) is not None
+        for name, module in (("torch", "torch"), ("tensorflow", "tensorflow"), ("sklearn", "sklearn"))}
+BACKENDS = ["numpy"] + [b for b in ("torch", "tensorflow") if HAVE[b]]
+
+
+def test_matmul_flops_by_hand():
+    # 2-3-1 on m samples: forward (m,2)@(2,3) and (m,3)@(3,1): 2m*6 + 2m*3;
+    # dW1 = (2,m)@(m,3) and dW2 = (3,m)@(m,1): 2m*6 + 2m*3; dA1 = (m,1)@(1,3): 2m*3.
+    assert bench.matmul_flops((2, 3, 1), 5) == 5 * (12 + 6 + 12 + 6 + 6)
+    # 784-128-64-10: products 100352, 8192, 640 -> 2 * (2 * 109184 + 8832) = 454400 per sample.
+    assert bench.matmul_flops((784, 128, 64, 10), 1) == 454_400
+    assert bench.matmul_flops((784, 128, 64, 10), 60_000) == 454_400 * 60_000
+
+
+def _t(impl, bs, seconds, process=None):
+    return dict(implementation=impl, batch_size=bs, seconds_per_epoch=seconds,
+                process=process or bench.IMPLEMENTATIONS[impl][1])
+
+
+def test_ratios_and_targets_by_hand():
+    timings = [_t("floor", 128, 2.0), _t("numpy", 128, 3.0), _t("torch", 128, 4.0), _t("torch_plain", 128, 5.0),
+               _t("tensorflow", 128, 13.0), _t("keras_plain", 128, 10.0), _t("numpy", 1, 1.0)]
+    got = {(r["numerator"], r["denominator"], r["batch_size"]): (r["value"], r["same_process"])
+           for r in bench.compute_ratios(timings)}
+    assert got[("numpy", "floor", 128)] == (1.5, True)
+    assert got[("numpy", "torch", 128)] == (0.75, True)
+    assert got[("torch", "torch_plain", 128)] == (0.8, True)
+    assert got[("torch_plain", "torch", 128)] == (1.25, True)
+    assert got[("tensorflow", "keras_plain", 128)] == (1.3, True)
+    assert got[("tensorflow", "torch", 128)] == (3.25, False)  # keras runs in its own process
+    assert ("floor", "torch", 128) not in got and ("numpy", "numpy", 128) not in got
+    assert not any(k[2] == 1 for k in got)  # batch 1 has no floor or torch time to divide by
+
+    accuracy = [dict(backend="numpy", batch_size=32, test_accuracy=0.981),
+                dict(backend="torch", batch_size=32, test_accuracy=0.9799)]
+    met = {(t["what"], t["batch_size"]): t["met"] for t in bench._targets(bench.compute_ratios(timings), accuracy)}
+    assert met[("ffnn numpy backend / ffnn torch backend", 128)] is True  # 0.75 <= 1.0
+    assert met[("ffnn numpy backend / matmul floor", 128)] is True        # 1.5 <= 2.0
+    assert met[("ffnn torch backend / plain PyTorch loop", 128)] is True  # 0.8 <= 1.1
+    assert met[("ffnn tensorflow backend / plain keras.Model.fit", 128)] is False  # 1.3 > 1.2
+    assert met[("numpy backend test accuracy", 32)] is True
+    assert met[("torch backend test accuracy", 32)] is False
+
+
+def test_bad_arguments_exit_with_one_line(capsys):
+    assert bench.main(["--smoke", "--backends", "numpy,jax"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "'jax'" in err
+    assert bench.main(["--smoke", "--quick"]) == 2
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    code = bench.main(["--smoke", "--backends", ",".join(BACKENDS), "--json", str(out / "r.json"),
+                       "--markdown", str(out / "r.md")])
+    return code, json.loads((out / "r.json").read_text()), (out / "r.md").read_text()
+
+
+@pytest.mark.slow
+def test_smoke_run_succeeds_and_covers_every_implementation(smoke):
+    code, results, _ = smoke
+    assert code == 0 and results["errors"] == []
+    settings = bench.MODES["smoke"]
+    expected = {"floor", "numpy"}
+    expected |= {"torch", "torch_plain"} if HAVE["torch"] else set()
+    expected |= {"tensorflow", "keras_plain"} if HAVE["tensorflow"] else set()
+    expected |= {"sklearn"} if HAVE["sklearn"] else set()
+    rows = {(t["implementation"], t["batch_size"]) for t in results["timings"]}
+    assert rows == {(i, bs) for i in expected for bs in settings["batch_sizes"]}
+    assert {a["backend"] for a in results["accuracy"]} == set(BACKENDS)
+    assert results["machine"]["usable_cores"] >= 1 and results["machine"]["numpy"]
+
+
+@pytest.mark.slow
+def test_smoke_times_are_scaled_medians(smoke):
+    _, results, _ = smoke
+    settings = bench.MODES["smoke"]
+    for t in results["timings"]:
+        n = settings["timing_samples"][t["batch_size"]]
+        assert t["samples_timed"] == n
+        assert len(t["epoch_seconds"]) == settings["timed_epochs"]
+        median = statistics.median(t["epoch_seconds"])
+        assert t["seconds_per_epoch"] == pytest.approx(median * 60_000 / n, rel=1e-12)
+        assert t["gflops"] == pytest.approx(454_400 * n / median / 1e9, rel=1e-12)
+
+
+@pytest.mark.slow
+def test_smoke_ratios_are_quotients_of_reported_times(smoke):
+    _, results, _ = smoke
+    time = {(t["implementation"], t["batch_size"]): t["seconds_per_epoch"] for t in results["timings"]}
+    assert results["ratios"]
+    for r in results["ratios"]:
+        bs = r["batch_size"]
+        assert r["value"] == pytest.approx(time[(r["numerator"], bs)] / time[(r["denominator"], bs)], rel=1e-12)
+    pairs = {(r["numerator"], r["denominator"], r["same_process"]) for r in results["ratios"]}
+    assert ("numpy", "floor", True) in pairs
+    if HAVE["torch"]:
+        assert {("numpy", "torch", True), ("torch", "torch_plain", True)} <= pairs
+    if HAVE["tensorflow"]:
+        assert ("tensorflow", "keras_plain", True) in pairs
+    for t in results["targets"]:
+        assert t["met"] == (t["value"] <= t["at_most"] if "at_most" in t else t["value"] >= t["at_least"])
+
+
+@pytest.mark.slow
+def test_smoke_accuracy_and_memory(smoke):
+    _, results, _ = smoke
+    budget = bench.MODES["smoke"]["accuracy"]
+    for a in results["accuracy"]:
+        assert a["epochs"] == budget["epochs"] and a["batch_size"] == budget["batch_size"]
+        assert 0.0 <= a["test_accuracy"] <= 1.0
+        # A fresh process holding 60,000 float32 images (188 MB) has at least that much resident.
+        assert a["peak_rss_mb"] >= a["data_rss_mb"] > 60_000 * 784 * 4 / 2**20
+
+
+@pytest.mark.slow
+def test_smoke_markdown_lists_every_row(smoke):
+    _, results, report = smoke
+    table = [line for line in report.splitlines() if line.startswith("| ") and " | " in line]
+    timing_rows = [line for line in table if any(f"| {t['label']} |" in line for t in results["timings"])]
+    assert len(timing_rows) == len(results["timings"])
+    assert "| target | batch | measured | goal | met |" in report
+    assert sum(line.startswith(f"| {a['backend']} |") for line in table for a in results["accuracy"]) == \
+        len(results["accuracy"])
+    assert results["date"] in report
