@@ -44,6 +44,7 @@ change in the machine's load slows them alike; plain Keras runs as one
 from __future__ import annotations
 
 import argparse
+import collections
 import datetime as _dt
 import json
 import math
@@ -420,11 +421,17 @@ def _run_child(process: str, spec: dict, workdir: Path) -> dict:
     cmd = [sys.executable, "-m", "ffnn.bench", "--worker", process, "--spec", str(spec_path),
            "--result", str(result_path)]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    tail = collections.deque(maxlen=15)
+    # Progress lines go on to stderr; the frameworks' chatter is kept only to explain a failure.
+    with subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        for line in proc.stdout:
+            if line.startswith("[bench]"):
+                sys.stderr.write(line)
+            else:
+                tail.append(line.rstrip())
     wall = time.perf_counter() - start
     if proc.returncode != 0 or not result_path.exists():
-        tail = "\n".join(proc.stdout.strip().splitlines()[-15:])
-        return dict(process=process, error=f"exit status {proc.returncode}:\n{tail}", wall_seconds=wall)
+        return dict(process=process, error=f"exit status {proc.returncode}:\n" + "\n".join(tail), wall_seconds=wall)
     result = json.loads(result_path.read_text())
     result["wall_seconds"] = wall
     return result
