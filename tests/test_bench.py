@@ -124,7 +124,7 @@ def test_smoke_accuracy_and_memory(smoke):
     _, results, _ = smoke
     budget = bench.MODES["smoke"]["accuracy"]
     for a in results["accuracy"]:
-        assert a["epochs"] == budget["epochs"] and a["batch_size"] == budget["batch_size"]
+        assert a["epochs_trained"] == a["epochs"] == budget["epochs"] and a["batch_size"] == budget["batch_size"]
         assert 0.0 <= a["test_accuracy"] <= 1.0
         # A fresh process holding 60,000 float32 images (188 MB) has at least that much resident.
         assert a["peak_rss_mb"] >= a["data_rss_mb"] > 60_000 * 784 * 4 / 2**20

@@ -311,8 +311,9 @@ def _accuracy_run(name, x, y, xt, yt, budget):
     history = model.fit_arrays(x, y, verbose=0)
     wall = time.perf_counter() - start
     accuracy = float(np.mean(np.asarray(model.predict_proba(xt)).argmax(axis=1) == yt))
-    return dict(backend=name, test_accuracy=accuracy, train_accuracy=float(history["accuracy"][-1]),
-                epochs=len(history), train_seconds=float(sum(history["seconds"])), wall_seconds=wall)
+    return dict(backend=name, **budget, epochs_trained=len(history), test_accuracy=accuracy,
+                train_accuracy=float(history["accuracy"][-1]), train_seconds=float(sum(history["seconds"])),
+                wall_seconds=wall)
 
 
 def _framework_info(name):
@@ -384,7 +385,7 @@ def _worker(process: str, spec: dict) -> dict:
         except ImportError as exc:
             out["skipped"].append(dict(item=f"{process} accuracy", reason=str(exc)))
         else:
-            acc.update(peak_rss_mb=_peak_rss_mb(), data_rss_mb=rss_data, **budget)
+            acc.update(peak_rss_mb=_peak_rss_mb(), data_rss_mb=rss_data)
             out["accuracy"].append(acc)
 
     plan = {"numpy": ["floor", "numpy", "torch", "torch_plain", "sklearn"],
