@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/ffnn compare --backends numpy,torch,tensorflow --hidden 128,64 --epochs 10 --out runs/demo
+	MPLBACKEND=Agg $(BIN)/ffnn compare --backends numpy,torch,tensorflow --hidden 128,64 --epochs 10 \
+		--batch-size 32 --lr 1.0 --out runs/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -223,6 +223,22 @@ def test_ctrl_c_keeps_the_finished_epochs(tmp_path, monkeypatch, capsys):
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
 
 
+def test_ctrl_c_in_compare_stops_and_keeps_the_summary(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("torch")
+    from ffnn.backends import numpy_net
+
+    def train_epoch(self, *args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(numpy_net.NeuralNetwork, "train_epoch", train_epoch)
+    out = tmp_path / "cmp"
+    rc, text, err = ffnn(capsys, "compare", "--backends", "numpy,torch", *TINY, "--device", "cpu", "--out", out)
+    assert rc == 130 and "interrupted after 0 of 1 epochs" in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] is True and list(summary["backends"]) == ["numpy"]
+    assert (out / "numpy" / "model.npz").is_file() and not (out / "torch").exists()
+
+
 # ----------------------------------------------------------------- parsing
 
 

@@ -128,8 +128,8 @@ def _add_training_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=_positive_int, default=10, help="training epochs (default: 10)")
     p.add_argument("--batch-size", type=_positive_int, default=32,
                    help="samples per SGD step; 1 updates after every sample (default: 32)")
-    p.add_argument("--lr", type=_learning_rate, default=0.5, metavar="RATE",
-                   help="learning rate; with --schedule time-based the starting rate, an integer (default: 0.5)")
+    p.add_argument("--lr", type=_learning_rate, default=1.0, metavar="RATE",
+                   help="learning rate; with --schedule time-based the starting rate, an integer (default: 1.0)")
     p.add_argument("--loss", choices=("cross-entropy", "mse"), default="cross-entropy",
                    help="loss; mse only in the numpy backend (default: cross-entropy)")
     p.add_argument("--schedule", choices=("constant", "time-based"), default="constant",
@@ -196,12 +196,15 @@ def _check_backends(names, loss: str) -> None:
 def _train_config(args, data: _Data):
     from .config import TrainConfig
 
-    if args.schedule == "time-based" and not isinstance(args.lr, int):
-        raise CLIError(f"--lr must be an integer with --schedule time-based (the rate drops by 1 per step), "
-                       f"got {args.lr}")
+    lr = args.lr
+    if args.schedule == "time-based":
+        if not float(lr).is_integer():
+            raise CLIError(f"--lr must be an integer with --schedule time-based (the rate drops by 1 per step), "
+                           f"got {lr}")
+        lr = int(lr)
     n_classes = 10
     return TrainConfig(layer_sizes=(data.x.shape[1], *args.hidden, n_classes), epochs=args.epochs,
-                       batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss,
+                       batch_size=args.batch_size, learning_rate=lr, loss=args.loss,
                        schedule=args.schedule, seed=args.seed, early_stopping=args.early_stopping)
 
 
@@ -358,15 +361,19 @@ def _run_compare(args) -> int:
                          for n, r in results.items()},
         }
         write_json(out / COMPARE_SUMMARY, summary)
-        plots.plot_accuracy({n: r["history"] for n, r in results.items() if len(r["history"])},
-                            out / "accuracy.png", title="Accuracy per epoch (train solid, validation dashed)")
+        finished = {n: r["history"] for n, r in results.items() if len(r["history"])}
+        if finished:
+            plots.plot_accuracy(finished, out / "accuracy.png",
+                                title="Accuracy per epoch (train solid, validation dashed)")
         if result["interrupted"]:
             break
     print()
     print(format_table(results))
     print(f"\nSummary: {out / COMPARE_SUMMARY}")
-    print(f"Plots: {out / 'accuracy.png'} (all backends); per backend: "
-          + ", ".join(str(out / name / f) for name in results for f in PLOTS if (out / name / f).exists()))
+    if (out / "accuracy.png").exists():
+        print(f"Plots: {out / 'accuracy.png'} (all backends)")
+    for name in results:
+        print(f"       {out / name}/: " + ", ".join(f for f in PLOTS if (out / name / f).exists()))
     last = next(reversed(results.values()))
     if last["interrupted"]:
         _report_interrupted(last, config.epochs)

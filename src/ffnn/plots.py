@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.colors import SymLogNorm
 from matplotlib.figure import Figure
 
 from .runs import atomic_write
@@ -26,20 +27,23 @@ def _curves(histories: dict, key: str, ylabel: str, title: str, path, percent: b
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot()
     scale = 100.0 if percent else 1.0
+    n = len(histories)
     for i, (label, history) in enumerate(histories.items()):
-        color = f"C{i}"
+        # Earlier curves drawn wider, so identical curves (same start, same batches) all stay visible.
+        style = dict(color=f"C{i}", lw=1.5 + 2.5 * (n - 1 - i), ms=3 + 2.5 * (n - 1 - i),
+                     alpha=0.9 if i == n - 1 else 0.6)
         epochs = history["epoch"]
-        prefix = f"{label} " if len(histories) > 1 else ""
-        ax.plot(epochs, np.asarray(history[key], dtype=float) * scale, "-o", color=color, ms=3,
-                label=f"{prefix}train")
+        prefix = f"{label} " if n > 1 else ""
+        ax.plot(epochs, np.asarray(history[key], dtype=float) * scale, "-o", label=f"{prefix}train", **style)
         val = np.asarray(history[f"val_{key}"], dtype=float)
         if np.isfinite(val).any():
-            ax.plot(epochs, val * scale, "--s", color=color, ms=3, label=f"{prefix}validation")
+            ax.plot(epochs, val * scale, "--s", label=f"{prefix}validation", **style)
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small")
     if len(histories) and max(len(h) for h in histories.values()) <= 20:
         ax.set_xticks(range(1, max(len(h) for h in histories.values()) + 1))
     return _save(fig, path)
@@ -61,19 +65,20 @@ def plot_confusion(cm, path, title: str = "Confusion matrix (test set)") -> Path
     k = len(cm)
     fig = Figure(figsize=(5.6, 5.0))
     ax = fig.add_subplot()
-    # Log colour scale: the diagonal (thousands) would otherwise drown the errors (tens).
-    im = ax.imshow(np.log1p(cm), cmap="Blues")
-    threshold = np.log1p(cm).max() / 2
+    # Logarithmic colours (linear below 1, so zeros work): the diagonal (thousands) would
+    # otherwise drown the errors (tens).
+    norm = SymLogNorm(linthresh=1, vmin=0, vmax=max(int(cm.max()), 1))
+    im = ax.imshow(cm, cmap="Blues", norm=norm)
     for i in range(k):
         for j in range(k):
             ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=7,
-                    color="white" if np.log1p(cm[i, j]) > threshold else "black")
+                    color="white" if norm(cm[i, j]) > 0.6 else "black")
     ax.set_xticks(range(k))
     ax.set_yticks(range(k))
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title)
-    fig.colorbar(im, ax=ax, label="log(1 + count)")
+    fig.colorbar(im, ax=ax, label="count (log scale)")
     return _save(fig, path)
 
 
