@@ -73,20 +73,20 @@ MODES = {
         batch_sizes=(1, 32, 128),
         timing_samples={1: 2_000, 32: 60_000, 128: 60_000},
         warmup_epochs=1, timed_epochs=3,
-        accuracy=dict(epochs=20, batch_size=32, learning_rate=0.5, train_samples=60_000, test_samples=10_000),
+        accuracy=dict(epochs=25, batch_size=64, learning_rate=1.0, train_samples=60_000, test_samples=10_000),
     ),
     "quick": dict(
         batch_sizes=(1, 32, 128),
         timing_samples={1: 300, 32: 3_000, 128: 6_000},
         warmup_epochs=1, timed_epochs=2,
-        accuracy=dict(epochs=1, batch_size=32, learning_rate=0.5, train_samples=10_000, test_samples=10_000),
+        accuracy=dict(epochs=1, batch_size=64, learning_rate=1.0, train_samples=10_000, test_samples=10_000),
     ),
     # Tiny settings for the test suite: the numbers mean nothing, the structure is all.
     "smoke": dict(
         batch_sizes=(1, 32),
         timing_samples={1: 64, 32: 256},
         warmup_epochs=1, timed_epochs=1,
-        accuracy=dict(epochs=1, batch_size=32, learning_rate=0.5, train_samples=500, test_samples=500),
+        accuracy=dict(epochs=1, batch_size=64, learning_rate=1.0, train_samples=500, test_samples=500),
     ),
 }
 
@@ -555,6 +555,8 @@ def _fmt(v, digits=2):
         return f"{v:.0f}"
     if v >= 10:
         return f"{v:.1f}"
+    if v < 0.1:
+        return f"{v:.2g}"  # 0.0046, not 0.00
     return f"{v:.{digits}f}"
 
 
