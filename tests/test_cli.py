@@ -312,6 +312,8 @@ ERRORS = [
     (["predict", "{run}", "{tmp}/not-an-image.png"], "not-an-image.png"),
     (["predict", "{run}", "{tmp}/missing.png"], "missing.png"),
     (["predict", "{run}"], "IMAGE"),
+    (["theory"], "--out"),
+    (["theory", "--out", "{tmp}/not-a-dir.txt/theory"], "not-a-dir.txt"),
     ([], "choose a command"),
 ]
 
@@ -319,6 +321,7 @@ ERRORS = [
 @pytest.mark.parametrize("argv,expected", ERRORS, ids=[" ".join(a) or "no-command" for a, _ in ERRORS])
 def test_errors_are_one_line(argv, expected, tmp_path, numpy_run, corrupt_data_dir, run_without_model, capsys):
     (tmp_path / "not-an-image.png").write_text("hello")
+    (tmp_path / "not-a-dir.txt").write_text("a file where the report's parent directory should be")
     image = tmp_path / "digit.png"
     Image.new("L", (30, 30), 255).save(image)
     where = {"tmp": tmp_path, "corrupt": corrupt_data_dir, "nomodel": run_without_model, "run": numpy_run,

@@ -1,4 +1,4 @@
-"""The ``ffnn`` command line: ``train``, ``compare``, ``evaluate``, ``predict``.
+"""The ``ffnn`` command line: ``train``, ``compare``, ``evaluate``, ``predict``, ``theory``.
 
 Each subcommand is an entry of :data:`COMMANDS`, ``name -> (help,
 add_arguments, run)``: ``add_arguments(parser)`` declares its flags and
@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from . import theory
 
 __all__ = ["main", "build_parser", "COMMANDS", "CLIError"]
 
@@ -466,6 +468,7 @@ COMMANDS = {
     "evaluate": ("test accuracy, per-class precision/recall and confusion matrix of a saved run",
                  _add_evaluate, _run_evaluate),
     "predict": ("classify image files of handwritten digits with a saved run", _add_predict, _run_predict),
+    "theory": (theory.DESCRIPTION, theory.add_arguments, theory.run),
 }
 
 

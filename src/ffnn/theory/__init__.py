@@ -11,7 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
-__all__ = ["build_report", "main"]
+__all__ = ["build_report", "add_arguments", "run", "main", "DESCRIPTION"]
+
+DESCRIPTION = ("derive, check and measure part 1 of the problem set; "
+               "write DIR/theory.md and its figures")
 
 
 def build_report(out_dir, fast: bool = False, cache: bool = True, verbose: int = 1) -> Path:
@@ -33,26 +36,35 @@ def build_report(out_dir, fast: bool = False, cache: bool = True, verbose: int =
     from ..data import cache_dir
     from .report import collect, write_report
 
+    Path(out_dir).mkdir(parents=True, exist_ok=True)  # fail on a bad path before minutes of work
     results = collect(fast=fast, cache_dir=cache_dir() / "theory" if cache else None, verbose=verbose)
     return write_report(results, out_dir)
 
 
-def main(argv=None) -> int:
-    """``ffnn theory`` / ``python -m ffnn.theory``: build the report; returns the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="ffnn theory",
-        description="Derive, check and measure part 1 of the problem set; write DIR/theory.md and its figures.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``ffnn theory`` (shared by ``python -m ffnn.theory``)."""
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory (required; created if missing)")
     parser.add_argument("--fast", action="store_true",
                         help="tiny subsets and few epochs, seconds instead of minutes (default: off)")
     parser.add_argument("--no-cache", action="store_true",
                         help="rerun the training runs instead of reusing cached results (default: use the cache)")
     parser.add_argument("--quiet", action="store_true", help="print only the path written (default: off)")
+
+
+def run(args) -> int:
+    """Build the report for parsed ``args``; print the path written; return 0."""
+    path = build_report(args.out, fast=args.fast, cache=not args.no_cache, verbose=0 if args.quiet else 1)
+    print(path)
+    return 0
+
+
+def main(argv=None) -> int:
+    """``python -m ffnn.theory``: build the report; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="ffnn theory", description=DESCRIPTION)
+    add_arguments(parser)
     args = parser.parse_args(argv)
     try:
-        path = build_report(args.out, fast=args.fast, cache=not args.no_cache, verbose=0 if args.quiet else 1)
+        return run(args)
     except (OSError, ValueError) as exc:
         print(f"ffnn theory: error: {exc}", file=sys.stderr)
         return 1
-    print(path)
-    return 0
