@@ -394,7 +394,7 @@ def _worker(process: str, spec: dict) -> dict:
     epochs, warmup = spec["timed_epochs"], spec["warmup_epochs"]
     makers = {"floor": lambda x, y, bs: _floor_epoch(x, bs), "torch_plain": _torch_plain_epoch,
               "sklearn": _sklearn_epoch}
-    for bs in spec["batch_sizes"]:
+    for bs in spec["batch_sizes"] if plan else ():
         n = min(spec["timing_samples"][str(bs)], len(x))
         xb, yb = x[:n], y[:n]
         turns = [impl for impl in plan if impl != "keras_plain"]
@@ -613,7 +613,7 @@ def render_markdown(results: dict) -> str:
     lines += ["", "## Targets", "", "| target | batch | measured | goal | met |", "|---|---:|---:|---|---|"]
     for t in results["targets"]:
         if "at_most" in t:
-            goal, value = f"at most {t['at_most']:.1f}x", f"{t['value']:.2f}x"
+            goal, value = f"at most {t['at_most']:.1f}x", f"{t['value']:.3f}x"
         else:
             goal, value = f"at least {100 * t['at_least']:.1f}%", f"{100 * t['value']:.2f}%"
         lines.append(f"| {t['what']} | {t['batch_size']} | {value} | {goal} | {'yes' if t['met'] else 'no'} |")
