@@ -26,5 +26,8 @@ bench: $(STAMP)
 theory: $(STAMP)
 	$(BIN)/ffnn theory --out docs/theory
 
+notebook: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/MNIST_classification.ipynb
+
 clean:
 	rm -rf $(VENV) runs .pytest_cache build src/*.egg-info

@@ -642,8 +642,11 @@ def render_markdown(results: dict) -> str:
 # ------------------------------------------------------------------ the CLI
 
 
-def _parser():
-    p = argparse.ArgumentParser(prog="ffnn bench", description=__doc__.split("\n\n")[0].replace("\n", " "))
+DESCRIPTION = "time and score the three backends against each other, plain references and the matmul floor"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of ``ffnn bench`` (and of ``python benchmarks/bench.py``)."""
     p.add_argument("--quick", action="store_true",
                    help="small subsets and one accuracy epoch: under a minute (default: the full benchmark)")
     p.add_argument("--smoke", action="store_true", help="tiny settings for the test suite (default: off)")
@@ -655,12 +658,13 @@ def _parser():
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--spec", help=argparse.SUPPRESS)
     p.add_argument("--result", help=argparse.SUPPRESS)
-    return p
 
 
-def main(argv=None) -> int:
-    """``ffnn bench``: run, print the Markdown report, optionally write JSON; 0 unless a process failed."""
-    args = _parser().parse_args(argv)
+def run_command(args) -> int:
+    """Run the benchmark for parsed ``args``: print the Markdown report, write the copies asked for.
+
+    Returns 0, 1 if a measuring process failed, 2 for bad arguments.
+    """
     if args.worker:
         spec = json.loads(Path(args.spec).read_text())
         Path(args.result).write_text(json.dumps(_worker(args.worker, spec)))
@@ -683,6 +687,13 @@ def main(argv=None) -> int:
     for e in results["errors"]:
         print(f"ffnn bench: process {e['process']} failed: {e['error']}", file=sys.stderr)
     return 1 if results["errors"] else 0
+
+
+def main(argv=None) -> int:
+    """``python -m ffnn.bench`` / ``benchmarks/bench.py``; returns the exit status."""
+    p = argparse.ArgumentParser(prog="ffnn bench", description=__doc__.split("\n\n")[0].replace("\n", " "))
+    add_arguments(p)
+    return run_command(p.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The ``ffnn`` command line: ``train``, ``compare``, ``evaluate``, ``predict``, ``theory``.
+"""The ``ffnn`` command line: ``train``, ``compare``, ``evaluate``, ``predict``, ``theory``, ``bench``.
 
 Each subcommand is an entry of :data:`COMMANDS`, ``name -> (help,
 add_arguments, run)``: ``add_arguments(parser)`` declares its flags and
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import theory
+from . import bench, theory
 
 __all__ = ["main", "build_parser", "COMMANDS", "CLIError"]
 
@@ -469,6 +469,7 @@ COMMANDS = {
                  _add_evaluate, _run_evaluate),
     "predict": ("classify image files of handwritten digits with a saved run", _add_predict, _run_predict),
     "theory": (theory.DESCRIPTION, theory.add_arguments, theory.run),
+    "bench": (bench.DESCRIPTION, bench.add_arguments, bench.run_command),
 }
 
 
