@@ -43,7 +43,7 @@ def build_report(out_dir, fast: bool = False, cache: bool = True, verbose: int =
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``ffnn theory`` (shared by ``python -m ffnn.theory``)."""
-    parser.add_argument("--out", required=True, metavar="DIR", help="output directory (required; created if missing)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output directory, created if missing (required: no default)")
     parser.add_argument("--fast", action="store_true",
                         help="tiny subsets and few epochs, seconds instead of minutes (default: off)")
     parser.add_argument("--no-cache", action="store_true",
