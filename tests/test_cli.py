@@ -1,6 +1,7 @@
 """The ffnn command line: smoke runs of every command and backend, run-directory contents, errors, Ctrl-C."""
 import csv
 import io
+import argparse
 import json
 import shutil
 import subprocess
