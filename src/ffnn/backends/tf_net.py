@@ -79,12 +79,38 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's first import
 
 import contextlib
+import sys
 import tempfile
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence file descriptor 2 while TensorFlow's C++ libraries load.
+
+    They print an absl banner and a oneDNN note on every import, below the
+    reach of TF_CPP_MIN_LOG_LEVEL; Python exceptions are unaffected.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (some embedded interpreters)
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+with _quiet_native_stderr():
+    import keras
+    import tensorflow as tf
 
 from ..config import TrainConfig
 from ..data import one_hot, prepare_images, to_labels
