@@ -51,9 +51,9 @@ class TrainConfig:
         ``(n_inputs, hidden_1, ..., n_classes)``, e.g. ``(784, 128, 64, 10)``;
         at least two entries, all positive.
     epochs : int, default 10
-    batch_size : int, default 128
+    batch_size : int, default 32
         ``1`` gives per-sample updates (the problem set's protocol).
-    learning_rate : float, default 0.1
+    learning_rate : float, default 1.0
         For ``schedule="time-based"`` the starting rate, a positive integer.
     loss : {"mse", "cross-entropy"}, default "cross-entropy"
         ``"mse"`` only in the NumPy backend.
@@ -71,8 +71,8 @@ class TrainConfig:
 
     layer_sizes: tuple = (784, 128, 64, 10)
     epochs: int = 10
-    batch_size: int = 128
-    learning_rate: float = 0.1
+    batch_size: int = 32
+    learning_rate: float = 1.0
     loss: str = "cross-entropy"
     schedule: str = "constant"
     seed: int = 1
