@@ -1,7 +1,6 @@
 """The data layer: bundled MNIST, the IDX reader and the array helpers."""
 import gzip
 import hashlib
-import shutil
 import subprocess
 import sys
 from importlib import resources

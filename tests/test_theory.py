@@ -4,7 +4,6 @@ The report (``ffnn theory``) names these tests next to each claim; a test in
 :func:`test_report_names_only_existing_tests` keeps those names honest.
 """
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -213,7 +213,7 @@ def test_early_stopping_restores_the_best_weights(small):
 
 
 def test_predict_accepts_arrays_tensors_and_single_images(mnist_small):
-    x, y = mnist_small[0][:20], mnist_small[1][:20]
+    x = mnist_small[0][:20]
     model = NeuralNetworkTorch(SIZES, device="cpu")
     p = model.predict_proba(x)
     assert p.shape == (20, 10) and isinstance(p, np.ndarray)

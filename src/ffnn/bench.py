@@ -47,7 +47,6 @@ import argparse
 import collections
 import datetime as _dt
 import json
-import math
 import os
 import platform
 import statistics

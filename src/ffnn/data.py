@@ -16,11 +16,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import atomic_write
 
 __all__ = [
     "DatasetError",
@@ -151,18 +152,6 @@ def cache_dir() -> Path:
     return Path(base) / "ffnn"
 
 
-def _save_npy_atomic(path: Path, array: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, array)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _load_cached(path: Path) -> np.ndarray | None:
     try:
         return np.load(path, allow_pickle=False)
@@ -207,7 +196,7 @@ def _load_mnist_file(name: str, sums: dict[str, str]) -> np.ndarray:
     with resources.as_file(resource) as path:
         array = read_verified(path, digest)
     try:
-        _save_npy_atomic(cached, array)
+        atomic_write(cached, lambda fh: np.save(fh, array))
     except OSError:
         pass  # a read-only cache only costs speed
     return array

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.colors import SymLogNorm
 from matplotlib.figure import Figure
 
-from .runs import atomic_write
+from .atomic import atomic_write
 
 __all__ = ["plot_accuracy", "plot_loss", "plot_confusion", "plot_misclassified"]
 

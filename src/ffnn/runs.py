@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_write, atomic_write_text
 from .history import History
 
 __all__ = ["RunError", "atomic_write", "atomic_write_text", "write_json", "read_json", "Run",
@@ -37,45 +36,8 @@ METRICS = "metrics.json"
 COMPARE_SUMMARY = "summary.json"
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()
-
-
 class RunError(ValueError):
     """A run directory that cannot be used; the message names it."""
-
-
-def atomic_write(path, write, mode: str = "wb") -> Path:
-    """Create or replace ``path`` with what ``write(fh)`` writes, atomically.
-
-    ``write`` gets an open file in ``mode`` ("wb" or "w"). If it raises (or
-    the process is interrupted), the temporary file is removed and ``path``
-    is left as it was.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8", "newline": ""})) as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return atomic_write(path, lambda fh: fh.write(text), mode="w")
 
 
 def _jsonable(value):

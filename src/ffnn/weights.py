@@ -10,12 +10,12 @@ b1, ...`` in layer order.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import atomic_write
 
 __all__ = ["init_weights", "check_weights", "save_weights", "load_weights", "layer_sizes_of"]
 
@@ -63,19 +63,10 @@ def check_weights(weights, layer_sizes=None):
 def save_weights(path, weights) -> None:
     """Write ``weights`` to ``path`` (``.npz``) atomically."""
     weights = check_weights(weights)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {}
     for i, (W, b) in enumerate(weights):
         arrays[f"W{i}"], arrays[f"b{i}"] = W, b
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
 
 def load_weights(path):

@@ -21,14 +21,13 @@ per-sample SGD.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .. import functional as F
+from ..atomic import atomic_write
 from ..config import TrainConfig
 from ..data import one_hot, prepare_images
 from ..training import check_xy, fit_arrays
@@ -262,19 +261,10 @@ class NeuralNetwork:
         path = Path(path)
         if path.is_dir() or not path.suffix:
             path = path / MODEL_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {"config": np.array(json.dumps({"backend": BACKEND, "config": self.train_config.to_dict()}))}
         for i, (W, b) in enumerate(self.weights_):
             arrays[f"W{i}"], arrays[f"b{i}"] = W, b
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
 
 def build(config: TrainConfig, device: str = "auto") -> NeuralNetwork:

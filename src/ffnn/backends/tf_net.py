@@ -80,7 +80,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's first 
 
 import contextlib
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +111,7 @@ with _quiet_native_stderr():
     import keras
     import tensorflow as tf
 
+from ..atomic import replacing
 from ..config import TrainConfig
 from ..data import one_hot, prepare_images, to_labels
 from ..schedules import Constant, TimeBased, check_positive_int
@@ -361,15 +361,8 @@ class NeuralNetworkTf(keras.Sequential):
             path = path / MODEL_FILE
         if path.suffix != ".keras":
             raise ValueError(f"{path}: a Keras model file must end in .keras")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.keras")
-        os.close(fd)
-        try:
+        with replacing(path, suffix=".keras") as tmp:
             self.save(tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         return path
 
 

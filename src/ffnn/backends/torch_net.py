@@ -19,8 +19,6 @@ Two ways to train, one loop underneath (:mod:`ffnn.training`):
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..atomic import atomic_write
 from ..config import TrainConfig
 from ..data import prepare_images
 from ..training import check_xy, fit_arrays, fit_loop
@@ -283,18 +282,9 @@ class NeuralNetworkTorch(nn.Module):
         path = Path(path)
         if path.is_dir():
             path = path / MODEL_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu() for k, v in self.state_dict().items()}
         payload = {"backend": BACKEND, "config": self.train_config.to_dict(), "state_dict": state}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".pt.tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                torch.save(payload, fh)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return atomic_write(path, lambda fh: torch.save(payload, fh))
 
 
 def build(config: TrainConfig, device: str = "auto") -> NeuralNetworkTorch:
