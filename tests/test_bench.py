@@ -1,6 +1,6 @@
 """The benchmark's arithmetic and report structure (never its timings).
 
-One run of the tiny ``--smoke`` mode (child processes and all) is shared by
+One run of the ``--quick`` mode (what CI runs of the benchmark) (child processes and all) is shared by
 the structural tests; what it measures is checked against the definitions:
 a per-epoch time is the median of the timed epochs scaled to 60,000 samples,
 a ratio is the quotient of two reported times, a target is met when the
@@ -59,25 +59,24 @@ def test_ratios_and_targets_by_hand():
 
 
 def test_bad_arguments_exit_with_one_line(capsys):
-    assert bench.main(["--smoke", "--backends", "numpy,jax"]) == 2
+    assert bench.main(["--quick", "--backends", "numpy,jax"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "'jax'" in err
-    assert bench.main(["--smoke", "--quick"]) == 2
 
 
 @pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
+def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    code = bench.main(["--smoke", "--backends", ",".join(BACKENDS), "--json", str(out / "r.json"),
+    code = bench.main(["--quick", "--backends", ",".join(BACKENDS), "--json", str(out / "r.json"),
                        "--markdown", str(out / "r.md")])
     return code, json.loads((out / "r.json").read_text()), (out / "r.md").read_text()
 
 
 @pytest.mark.slow
-def test_smoke_run_succeeds_and_covers_every_implementation(smoke):
-    code, results, _ = smoke
+def test_quick_run_succeeds_and_covers_every_implementation(quick):
+    code, results, _ = quick
     assert code == 0 and results["errors"] == []
-    settings = bench.MODES["smoke"]
+    settings = bench.MODES["quick"]
     expected = {"floor", "numpy"}
     expected |= {"torch", "torch_plain"} if HAVE["torch"] else set()
     expected |= {"tensorflow", "keras_plain"} if HAVE["tensorflow"] else set()
@@ -89,9 +88,9 @@ def test_smoke_run_succeeds_and_covers_every_implementation(smoke):
 
 
 @pytest.mark.slow
-def test_smoke_times_are_scaled_medians(smoke):
-    _, results, _ = smoke
-    settings = bench.MODES["smoke"]
+def test_quick_times_are_scaled_medians(quick):
+    _, results, _ = quick
+    settings = bench.MODES["quick"]
     for t in results["timings"]:
         n = settings["timing_samples"][t["batch_size"]]
         assert t["samples_timed"] == n
@@ -102,8 +101,8 @@ def test_smoke_times_are_scaled_medians(smoke):
 
 
 @pytest.mark.slow
-def test_smoke_ratios_are_quotients_of_reported_times(smoke):
-    _, results, _ = smoke
+def test_quick_ratios_are_quotients_of_reported_times(quick):
+    _, results, _ = quick
     time = {(t["implementation"], t["batch_size"]): t["seconds_per_epoch"] for t in results["timings"]}
     assert results["ratios"]
     for r in results["ratios"]:
@@ -120,9 +119,9 @@ def test_smoke_ratios_are_quotients_of_reported_times(smoke):
 
 
 @pytest.mark.slow
-def test_smoke_accuracy_and_memory(smoke):
-    _, results, _ = smoke
-    budget = bench.MODES["smoke"]["accuracy"]
+def test_quick_accuracy_and_memory(quick):
+    _, results, _ = quick
+    budget = bench.MODES["quick"]["accuracy"]
     for a in results["accuracy"]:
         assert a["epochs_trained"] == a["epochs"] == budget["epochs"] and a["batch_size"] == budget["batch_size"]
         assert 0.0 <= a["test_accuracy"] <= 1.0
@@ -131,8 +130,8 @@ def test_smoke_accuracy_and_memory(smoke):
 
 
 @pytest.mark.slow
-def test_smoke_markdown_lists_every_row(smoke):
-    _, results, report = smoke
+def test_quick_markdown_lists_every_row(quick):
+    _, results, report = quick
     table = [line for line in report.splitlines() if line.startswith("| ") and " | " in line]
     timing_rows = [line for line in table if any(f"| {t['label']} |" in line for t in results["timings"])]
     assert len(timing_rows) == len(results["timings"])

@@ -80,13 +80,6 @@ MODES = {
         warmup_epochs=1, timed_epochs=2,
         accuracy=dict(epochs=1, batch_size=64, learning_rate=1.0, train_samples=10_000, test_samples=10_000),
     ),
-    # Tiny settings for the test suite: the numbers mean nothing, the structure is all.
-    "smoke": dict(
-        batch_sizes=(1, 32),
-        timing_samples={1: 64, 32: 256},
-        warmup_epochs=1, timed_epochs=1,
-        accuracy=dict(epochs=1, batch_size=64, learning_rate=1.0, train_samples=500, test_samples=500),
-    ),
 }
 
 #: Implementation key -> (label in the table, process it is timed in).
@@ -648,7 +641,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """The flags of ``ffnn bench`` (and of ``python benchmarks/bench.py``)."""
     p.add_argument("--quick", action="store_true",
                    help="small subsets and one accuracy epoch: under a minute (default: the full benchmark)")
-    p.add_argument("--smoke", action="store_true", help="tiny settings for the test suite (default: off)")
     p.add_argument("--backends", default=",".join(BACKEND_NAMES),
                    help="comma-separated backends to measure (default: %(default)s)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH (default: none)")
@@ -668,10 +660,7 @@ def run_command(args) -> int:
         spec = json.loads(Path(args.spec).read_text())
         Path(args.result).write_text(json.dumps(_worker(args.worker, spec)))
         return 0
-    if args.quick and args.smoke:
-        print("ffnn bench: choose one of --quick and --smoke", file=sys.stderr)
-        return 2
-    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    mode = "quick" if args.quick else "full"
     try:
         results = run(mode, [b.strip() for b in args.backends.split(",") if b.strip()], note=args.note)
     except ValueError as exc:
