@@ -24,6 +24,15 @@ def epoch_line(record: dict) -> str:
     return ", ".join(parts)
 
 
+def _bar_summary(record: dict) -> str:
+    """The end-of-epoch summary short enough to sit beside a bar: accuracies, and loss."""
+    text = f"loss {record['loss']:.4f}, acc {100 * record['accuracy']:.2f}%"
+    val = record.get("val_accuracy")
+    if val is not None and val == val:
+        text += f", val acc {100 * val:.2f}%"
+    return text
+
+
 def _noop(n: int) -> None:
     pass
 
@@ -69,7 +78,7 @@ class Progress:
         if self.verbose == 0:
             return
         if self._bar is not None:
-            self._bar.set_postfix_str(epoch_line(record).split(", ", 1)[1], refresh=False)
+            self._bar.set_postfix_str(_bar_summary(record), refresh=False)
             self._bar.close()
             self._bar = None
         else:
