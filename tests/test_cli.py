@@ -3,6 +3,7 @@ import csv
 import io
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -368,3 +369,27 @@ def test_console_script(tmp_path):
     assert bad.stderr.splitlines() == [
         "ffnn: error: argument --hidden: must be comma-separated positive integers such as 128,64, "
         "got '128,abc' ('abc')"]
+
+
+def test_closed_pipe_ends_quietly(numpy_run, monkeypatch, capsys):
+    """`ffnn evaluate RUN | head -1`: once the reader has gone, stop with no error and no traceback."""
+    read_end, write_end = os.pipe()
+
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+        def fileno(self):
+            return write_end
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    try:
+        rc = main(["evaluate", str(numpy_run)])
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert rc == 141
+    assert capsys.readouterr().err == ""

@@ -511,6 +511,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("ffnn: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`ffnn evaluate RUN | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (CLIError, BackendUnavailable, TrainingDiverged, ValueError, OSError) as exc:
         sys.stdout.flush()
         print(f"ffnn: error: {_one_line(exc)}", file=sys.stderr)
