@@ -393,3 +393,25 @@ def test_closed_pipe_ends_quietly(numpy_run, monkeypatch, capsys):
         os.close(write_end)
     assert rc == 141
     assert capsys.readouterr().err == ""
+
+
+def test_early_stopping_reports_the_restored_epoch(tmp_path, capsys):
+    out = tmp_path / "es"
+    rc, _, _ = ffnn(capsys, "train", "--n-train", "300", "--epochs", "8", "--early-stopping", "2",
+                    "--lr", "3", "--batch-size", "16", "--out", out)
+    assert rc == 0
+    history = json.loads((out / "history.json").read_text())
+    metrics = json.loads((out / "metrics.json").read_text())
+    best = history["best_epoch"]
+    assert best is not None and best < len(history["history"]["epoch"])  # the last epoch is not the best
+    # The saved model holds the best epoch's weights, so its numbers are reported, not the last epoch's.
+    assert metrics["val_accuracy"] == history["history"]["val_accuracy"][best - 1]
+    assert metrics["train_accuracy"] == history["history"]["accuracy"][best - 1]
+
+
+def test_early_stopping_without_validation_fails_before_writing(tmp_path, capsys):
+    out = tmp_path / "es"
+    rc, _, err = ffnn(capsys, "train", "--n-train", "300", "--val-size", "0", "--early-stopping", "2",
+                      "--out", out)
+    assert rc != 0 and err.startswith("ffnn: error: --early-stopping needs a validation set")
+    assert not out.exists()

@@ -153,8 +153,9 @@ def _add_training_arguments(p: argparse.ArgumentParser) -> None:
                    help="directory with the four IDX files (.gz or raw) of the dataset "
                         "(default: bundled MNIST; /usr/share/datasets/fashion-mnist for fashion-mnist)")
     p.add_argument("--device", choices=DEVICES, default="auto",
-                   help="where torch and tensorflow compute; auto uses a GPU if there is one, "
-                        "numpy always uses the CPU (default: auto)")
+                   help="where torch and tensorflow compute; auto uses a GPU if there is one; "
+                        "numpy runs on the CPU only (in compare it stays on the CPU beside the "
+                        "frameworks) (default: auto)")
 
 
 class _Data:
@@ -204,6 +205,8 @@ def _train_config(args, data: _Data):
             raise CLIError(f"--lr must be an integer with --schedule time-based (the rate drops by 1 per step), "
                            f"got {lr}")
         lr = int(lr)
+    if args.early_stopping and data.x_val is None:
+        raise CLIError("--early-stopping needs a validation set: give --val-size a fraction or a count, not 0")
     n_classes = 10
     return TrainConfig(layer_sizes=(data.x.shape[1], *args.hidden, n_classes), epochs=args.epochs,
                        batch_size=args.batch_size, learning_rate=lr, loss=args.loss,
@@ -236,7 +239,9 @@ def _train_one(name: str, model, data: _Data, device: str, out: Path) -> dict:
 
     proba = np.asarray(model.predict_proba(data.x_test))
     metrics = classification_metrics(proba, data.y_test)
-    last = history.last()
+    # The model ends with the weights of the epoch early stopping restored (if it did): report that epoch.
+    last = ({k: v[history.best_epoch - 1] for k, v in history.history.items()} if history.best_epoch
+            else history.last())
     seconds = history["seconds"]
     summary = {
         "backend": name,

@@ -28,11 +28,12 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ..atomic import atomic_write_text
 
 __all__ = ["Settings", "FULL", "FAST", "load_sets", "size_curve", "complexity_curve", "early_stopping_run",
            "plot_size_curve", "plot_complexity_curve", "plot_early_stopping", "cached"]
@@ -106,11 +107,7 @@ def cached(directory: Path | None, key: str, compute):
         pass
     result = compute()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json.tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(result, fh)
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(result))
     except OSError:
         pass
     return result
