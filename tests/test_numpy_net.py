@@ -181,7 +181,7 @@ def test_save_load_round_trip(tmp_path, mnist_small):
     path = model.save_model(tmp_path / "run")  # a directory gets MODEL_FILE
     assert path == tmp_path / "run" / numpy_net.MODEL_FILE
     with np.load(path, allow_pickle=False) as data:  # no pickled objects inside
-        assert {"W0", "b0", "W1", "b1", "config"} <= set(data.files)
+        assert {"W0", "b0", "W1", "b1", "meta"} <= set(data.files)
     for loaded in (numpy_net.load(path), ffnn.backends.load("numpy", tmp_path / "run")):
         assert loaded.train_config == model.train_config
         for (W, b), (lW, lb) in zip(model.weights_, loaded.weights_):

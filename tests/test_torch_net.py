@@ -254,6 +254,15 @@ def test_load_rejects_other_files(tmp_path):
         torch_net.load(other)
     with pytest.raises(ValueError, match="file not found"):
         torch_net.load(tmp_path / "missing.pt")
+    # A config that does not fit the stored weights is an error naming the file, not a traceback.
+    model = NeuralNetworkTorch(SIZES, device="cpu")
+    path = model.save_model(tmp_path / "run1")  # no suffix: a directory holding model.pt
+    assert path == tmp_path / "run1" / torch_net.MODEL_FILE
+    payload = torch.load(path, weights_only=True)
+    payload["config"]["layer_sizes"] = [784, 7, 10]
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match="model.pt: the saved config does not fit its weights"):
+        torch_net.load(tmp_path / "run1")
 
 
 def test_build_from_config():

@@ -6,10 +6,12 @@ Layout: a list with one ``(W, b)`` pair per layer, ``W`` of shape
 ``W.T``; a Keras ``Dense`` kernel is ``W`` as it is.
 
 On disk (``.npz``, loaded with ``allow_pickle=False``): arrays ``W0, b0, W1,
-b1, ...`` in layer order.
+b1, ...`` in layer order, and optionally ``meta``, a JSON string (the NumPy
+backend keeps its config there).
 """
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -60,26 +62,36 @@ def check_weights(weights, layer_sizes=None):
     return out
 
 
-def save_weights(path, weights) -> None:
-    """Write ``weights`` to ``path`` (``.npz``) atomically."""
+def save_weights(path, weights, meta: dict | None = None) -> Path:
+    """Write ``weights`` (and an optional JSON-able ``meta``, e.g. a model's config) to ``path`` atomically."""
     weights = check_weights(weights)
     arrays = {}
     for i, (W, b) in enumerate(weights):
         arrays[f"W{i}"], arrays[f"b{i}"] = W, b
-    atomic_write(path, lambda fh: np.savez(fh, **arrays))
+    if meta is not None:
+        arrays["meta"] = np.array(json.dumps(meta))  # a unicode array: loads without pickle
+    return atomic_write(path, lambda fh: np.savez(fh, **arrays))
 
 
-def load_weights(path):
-    """Read weights written by :func:`save_weights` (never unpickles)."""
+def load_weights(path, with_meta: bool = False):
+    """Read weights written by :func:`save_weights` (never unpickles).
+
+    Returns the weights, or ``(weights, meta)`` with ``with_meta=True``
+    (``meta`` is None if none was saved). A file that is missing, unreadable or
+    not in this layout raises ``ValueError`` naming it.
+    """
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as data:
-            n = len([k for k in data.files if k.startswith("W")])
-            if n == 0 or set(data.files) != {f"{p}{i}" for i in range(n) for p in "Wb"}:
-                raise ValueError(f"{path}: not an ffnn weight file (arrays {sorted(data.files)})")
-            weights = [(data[f"W{i}"], data[f"b{i}"]) for i in range(n)]
+            arrays = {k: data[k] for k in data.files}
+        meta = json.loads(str(arrays.pop("meta"))) if "meta" in arrays else None
     except FileNotFoundError:
         raise ValueError(f"{path}: file not found") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:  # ValueError: not .npz, or bad JSON
         raise ValueError(f"{path}: cannot read weights ({exc})") from None
-    return check_weights(weights)
+    n = len([k for k in arrays if k.startswith("W")])
+    if n == 0 or set(arrays) != {f"{p}{i}" for i in range(n) for p in "Wb"}:
+        raise ValueError(f"{path}: not an ffnn weight file (arrays {sorted(arrays)})")
+    weights = [(arrays[f"W{i}"], arrays[f"b{i}"]) for i in range(n)]
+    weights = check_weights(weights)
+    return (weights, meta) if with_meta else weights

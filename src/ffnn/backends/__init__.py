@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["BACKENDS", "get_backend", "build", "load", "BackendUnavailable"]
+from pathlib import Path
+
+__all__ = ["BACKENDS", "get_backend", "build", "load", "model_path", "BackendUnavailable"]
 
 BACKENDS = {"numpy": "ffnn.backends.numpy_net", "torch": "ffnn.backends.torch_net",
             "tensorflow": "ffnn.backends.tf_net"}
@@ -46,6 +48,12 @@ def get_backend(name: str):
                 f"the {name} backend needs {exc.name}: pip install 'ffnn[{_EXTRAS[name]}]'"
             ) from None
         raise
+
+
+def model_path(path, model_file: str) -> Path:
+    """Where a model given as ``path`` lives: a directory, or a path without a suffix, holds ``model_file``."""
+    path = Path(path)
+    return path / model_file if path.is_dir() or not path.suffix else path
 
 
 def build(name: str, config, device: str = "auto"):

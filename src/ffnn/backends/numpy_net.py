@@ -20,18 +20,15 @@ per-sample SGD.
 """
 from __future__ import annotations
 
-import json
-import zipfile
-from pathlib import Path
 
 import numpy as np
 
 from .. import functional as F
-from ..atomic import atomic_write
 from ..config import TrainConfig
 from ..data import one_hot, prepare_images
 from ..training import check_xy, fit_arrays
-from ..weights import check_weights, init_weights
+from ..weights import check_weights, init_weights, load_weights, save_weights
+from . import model_path
 
 __all__ = ["BACKEND", "MODEL_FILE", "NeuralNetwork", "build", "load"]
 
@@ -255,17 +252,12 @@ class NeuralNetwork:
     score = compute_accuracy
 
     def save_model(self, path):
-        """Write the config and weights to ``path`` (``.npz``); return the file's path.
+        """Write the weights and config to ``path`` (``.npz``, :func:`ffnn.weights.save_weights`); return its path.
 
         A directory, or a path without a suffix, gets the file ``MODEL_FILE`` inside it.
         """
-        path = Path(path)
-        if path.is_dir() or not path.suffix:
-            path = path / MODEL_FILE
-        arrays = {"config": np.array(json.dumps({"backend": BACKEND, "config": self.train_config.to_dict()}))}
-        for i, (W, b) in enumerate(self.weights_):
-            arrays[f"W{i}"], arrays[f"b{i}"] = W, b
-        return atomic_write(path, lambda fh: np.savez(fh, **arrays))
+        meta = {"backend": BACKEND, "config": self.train_config.to_dict()}
+        return save_weights(model_path(path, MODEL_FILE), self.weights_, meta=meta)
 
 
 def build(config: TrainConfig, device: str = "auto") -> NeuralNetwork:
@@ -279,22 +271,14 @@ def build(config: TrainConfig, device: str = "auto") -> NeuralNetwork:
 
 def load(path) -> NeuralNetwork:
     """The model written by :meth:`NeuralNetwork.save_model` to ``path`` (a file or its directory); never unpickles."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / MODEL_FILE
+    path = model_path(path, MODEL_FILE)
+    weights, meta = load_weights(path, with_meta=True)
+    if not isinstance(meta, dict) or meta.get("backend") != BACKEND:
+        found = meta.get("backend") if isinstance(meta, dict) else None
+        raise ValueError(f"{path}: not an ffnn numpy model (backend {found!r})")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if "config" not in data.files:
-                raise ValueError(f"{path}: not an ffnn numpy model (arrays {sorted(data.files)})")
-            meta = json.loads(str(data["config"]))
-            n = len(meta["config"]["layer_sizes"]) - 1
-            weights = [(data[f"W{i}"], data[f"b{i}"]) for i in range(n)]
-    except FileNotFoundError:
-        raise ValueError(f"{path}: file not found") from None
-    except (OSError, EOFError, KeyError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path}: cannot read the model ({exc})") from None
-    if meta.get("backend") != BACKEND:
-        raise ValueError(f"{path}: a model of the {meta.get('backend')!r} backend, not {BACKEND!r}")
-    model = build(TrainConfig.from_dict(meta["config"]))
-    model.import_weights(weights)
+        model = build(TrainConfig.from_dict(meta["config"]))
+        model.import_weights(weights)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: the saved config does not fit its weights ({exc})") from None
     return model

@@ -80,7 +80,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's first 
 
 import contextlib
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -117,6 +116,7 @@ from ..data import one_hot, prepare_images, to_labels
 from ..schedules import Constant, TimeBased, check_positive_int
 from ..training import check_xy, fit_arrays
 from ..weights import check_weights, init_weights
+from . import model_path
 
 __all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTf", "TimeBasedLearningRate", "build", "load"]
 
@@ -355,10 +355,8 @@ class NeuralNetworkTf(keras.Sequential):
 
     def save_model(self, path):
         """Write the model (config, weights, optimizer and its schedule) to ``path`` (``.keras``;
-        a directory gets ``MODEL_FILE``)."""
-        path = Path(path)
-        if path.is_dir():
-            path = path / MODEL_FILE
+        a directory, or a path without a suffix, gets ``MODEL_FILE``)."""
+        path = model_path(path, MODEL_FILE)
         if path.suffix != ".keras":
             raise ValueError(f"{path}: a Keras model file must end in .keras")
         with replacing(path, suffix=".keras") as tmp:
@@ -378,9 +376,7 @@ def build(config: TrainConfig, device: str = "auto") -> NeuralNetworkTf:
 def load(path, device: str = "auto") -> NeuralNetworkTf:
     """The model written by :meth:`NeuralNetworkTf.save_model` (``safe_mode``: never runs stored code)."""
     name = resolve_device(device)
-    path = Path(path)
-    if path.is_dir():
-        path = path / MODEL_FILE
+    path = model_path(path, MODEL_FILE)
     if not path.is_file():
         raise ValueError(f"{path}: file not found")
     try:

@@ -19,7 +19,6 @@ Two ways to train, one loop underneath (:mod:`ffnn.training`):
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -31,6 +30,7 @@ from ..config import TrainConfig
 from ..data import prepare_images
 from ..training import check_xy, fit_arrays, fit_loop
 from ..weights import check_weights, init_weights
+from . import model_path
 
 __all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTorch", "build", "load", "resolve_device"]
 
@@ -274,14 +274,13 @@ class NeuralNetworkTorch(nn.Module):
         return self.compute_accuracy(x, y)
 
     def save_model(self, path):
-        """Write the config and ``state_dict`` to ``path`` (a directory gets ``MODEL_FILE``); returns the path.
+        """Write the config and ``state_dict`` to ``path`` (a directory, or a path without a suffix, gets
+        ``MODEL_FILE``); returns the path.
 
         The file holds only tensors and plain types, so :func:`load` reads it
         with ``torch.load(..., weights_only=True)``.
         """
-        path = Path(path)
-        if path.is_dir():
-            path = path / MODEL_FILE
+        path = model_path(path, MODEL_FILE)
         state = {k: v.detach().cpu() for k, v in self.state_dict().items()}
         payload = {"backend": BACKEND, "config": self.train_config.to_dict(), "state_dict": state}
         return atomic_write(path, lambda fh: torch.save(payload, fh))
@@ -294,9 +293,7 @@ def build(config: TrainConfig, device: str = "auto") -> NeuralNetworkTorch:
 
 def load(path, device: str = "auto") -> NeuralNetworkTorch:
     """The model written by :meth:`NeuralNetworkTorch.save_model` (``weights_only=True``: never unpickles)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / MODEL_FILE
+    path = model_path(path, MODEL_FILE)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -305,6 +302,9 @@ def load(path, device: str = "auto") -> NeuralNetworkTorch:
         raise ValueError(f"{path}: cannot read the model ({exc})") from None
     if not isinstance(payload, dict) or payload.get("backend") != BACKEND or "state_dict" not in payload:
         raise ValueError(f"{path}: not an ffnn torch model")
-    model = NeuralNetworkTorch.from_config(TrainConfig.from_dict(payload["config"]), device)
-    model.load_state_dict(payload["state_dict"])
+    try:
+        model = NeuralNetworkTorch.from_config(TrainConfig.from_dict(payload["config"]), device)
+        model.load_state_dict(payload["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:  # RuntimeError: shapes that do not fit
+        raise ValueError(f"{path}: the saved config does not fit its weights ({' '.join(str(exc).split())})") from None
     return model
