@@ -232,3 +232,15 @@ def test_first_n():
             data.first_n(x, y, bad)
     with pytest.raises(ValueError, match="larger than the 10 samples"):
         data.first_n(x, y, 11)
+
+
+def test_as_rows_batches_and_single_images():
+    batch = np.arange(3 * 28 * 28).reshape(3, 28, 28) % 256
+    rows, single = data.as_rows(batch.astype(np.uint8), 784)
+    assert rows.shape == (3, 784) and rows.dtype == np.float32 and not single
+    for one in (batch[0].astype(np.uint8), batch[0].reshape(784).astype(np.uint8), batch[:1].astype(np.uint8)):
+        rows1, single1 = data.as_rows(one, 784)
+        np.testing.assert_array_equal(rows1, rows[:1])
+        assert single1 == (one.ndim < 3)
+    with pytest.raises(ValueError, match="x has 100 features per sample, the network expects 784"):
+        data.as_rows(np.zeros((2, 100)), 784)

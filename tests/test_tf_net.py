@@ -224,3 +224,12 @@ def test_load_rejects_other_files(tmp_path):
     keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).save(tmp_path / "plain.keras")
     with pytest.raises(ValueError, match="a Sequential, not an ffnn NeuralNetworkTf"):
         tf_net.load(tmp_path / "plain.keras")
+
+
+def test_predict_proba_takes_one_image_or_a_batch(mnist):
+    (x, _), _ = mnist
+    model = NeuralNetworkTf([784, 32, 10], random_state=2)
+    batch = model.predict_proba(x[:3])
+    assert batch.shape == (3, 10)
+    for one in (x[0], x[0].reshape(784)):  # (28, 28) and (784,): one image, one row of probabilities
+        np.testing.assert_allclose(model.predict_proba(one), batch[0], rtol=1e-6)

@@ -38,6 +38,7 @@ __all__ = [
     "to_float",
     "flatten",
     "prepare_images",
+    "as_rows",
     "one_hot",
     "to_labels",
     "train_val_split",
@@ -293,6 +294,22 @@ def flatten(images: np.ndarray) -> np.ndarray:
 def prepare_images(images: np.ndarray) -> np.ndarray:
     """Flatten and scale: the input every backend trains on, (n, d) float32."""
     return np.ascontiguousarray(flatten(to_float(images)))
+
+
+def as_rows(x, n_inputs: int):
+    """Images to prediction input: ``(rows, single)``.
+
+    ``x`` is a batch of images ((n, 28, 28), (n, 1, 28, 28) or (n, n_inputs)) or
+    one image ((28, 28) or (n_inputs,)); ``rows`` is float32 of shape
+    (n, n_inputs) (:func:`prepare_images`) and ``single`` says whether ``x``
+    was one image, so a caller can answer with one result.
+    """
+    x = np.asarray(x)
+    single = x.ndim == 1 or (x.ndim == 2 and x.shape[1] != n_inputs and x.size == n_inputs)
+    rows = prepare_images(x.reshape(1, -1) if single else x)
+    if rows.shape[1] != n_inputs:
+        raise ValueError(f"x has {rows.shape[1]} features per sample, the network expects {n_inputs}")
+    return rows, single
 
 
 def one_hot(labels: np.ndarray, n_classes: int = 10, dtype=np.float32) -> np.ndarray:

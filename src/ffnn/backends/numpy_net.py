@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import functional as F
 from ..config import TrainConfig
-from ..data import one_hot, prepare_images
+from ..data import as_rows, one_hot
 from ..training import check_xy, fit_arrays
 from ..weights import check_weights, init_weights, load_weights, save_weights
 from . import model_path
@@ -222,20 +222,10 @@ class NeuralNetwork:
         """Train (the problem set's name); labels int or one-hot. Returns the History."""
         return self.fit_arrays(x_train, y_train, x_val, y_val, verbose=verbose)
 
-    def _inputs(self, x):
-        """``x`` as rows, and whether it was a single sample ((d,) or e.g. one (28, 28) image)."""
-        x = np.asarray(x)
-        n_in = self.train_config.n_inputs
-        single = x.ndim == 1 or (x.ndim == 2 and x.shape[1] != n_in and x.size == n_in)
-        x = prepare_images(x.reshape(1, -1) if single else x)
-        if x.shape[1] != n_in:
-            raise ValueError(f"x has {x.shape[1]} features per sample, the network expects {n_in}")
-        return x.astype(self.dtype, copy=False), single
-
     def predict_proba(self, x):
         """Class probabilities of shape (n, n_classes) for images ``x`` (n, d) or (n, 28, 28)."""
-        x, single = self._inputs(x)
-        p = self._probabilities(x)
+        x, single = as_rows(x, self.train_config.n_inputs)
+        p = self._probabilities(x.astype(self.dtype, copy=False))
         return p[0] if single else p
 
     def predict(self, x):

@@ -112,7 +112,7 @@ with _quiet_native_stderr():
 
 from ..atomic import replacing
 from ..config import TrainConfig
-from ..data import one_hot, prepare_images, to_labels
+from ..data import as_rows, one_hot, to_labels
 from ..schedules import Constant, TimeBased, check_positive_int
 from ..training import check_xy, fit_arrays
 from ..weights import check_weights, init_weights
@@ -340,11 +340,13 @@ class NeuralNetworkTf(keras.Sequential):
         return self.history_
 
     def predict_proba(self, x):
-        """Class probabilities of shape (n, n_classes) for images ``x`` (n, d) or (n, 28, 28)."""
-        x = prepare_images(x)
-        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
-            raise ValueError(f"x has {x.shape[1]} features per sample, the network expects {self.sizes[0]}")
-        return self._proba(x.astype(self.train_config.dtype, copy=False))
+        """Class probabilities (n, n_classes) for images ``x`` (n, d) or (n, 28, 28); (n_classes,) for one image.
+
+        (``predict`` is Keras's own: it returns probabilities too.)
+        """
+        x, single = as_rows(x, self.sizes[0])
+        p = self._proba(x.astype(self.train_config.dtype, copy=False))
+        return p[0] if single else p
 
     def compute_accuracy(self, x, y):
         """Fraction of samples in ``x`` classified as their label ``y`` (int or one-hot)."""

@@ -27,7 +27,7 @@ from torch import nn
 
 from ..atomic import atomic_write
 from ..config import TrainConfig
-from ..data import prepare_images
+from ..data import as_rows
 from ..training import check_xy, fit_arrays, fit_loop
 from ..weights import check_weights, init_weights
 from . import model_path
@@ -218,13 +218,12 @@ class NeuralNetworkTorch(nn.Module):
 
     def _inputs(self, x):
         """``x`` (tensor or array) as rows on the device, and whether it was a single sample."""
-        if not isinstance(x, torch.Tensor):
-            x = np.asarray(x)
         n_in = self.train_config.n_inputs
-        single = x.ndim == 1 or (x.ndim == 2 and x.shape[1] != n_in and np.prod(x.shape) == n_in)
         if not isinstance(x, torch.Tensor):
-            x = torch.from_numpy(prepare_images(x.reshape(1, -1) if single else x))
-        elif x.dtype == torch.uint8:
+            rows, single = as_rows(x, n_in)
+            return torch.from_numpy(rows).to(self.device, self.dtype), single
+        single = x.ndim == 1 or (x.ndim == 2 and x.shape[1] != n_in and x.numel() == n_in)
+        if x.dtype == torch.uint8:
             x = x.to(torch.float32) / 255.0  # as prepare_images scales arrays
         x = x.reshape(1 if single else len(x), -1).to(self.device, self.dtype)  # (n, 1, 28, 28) -> (n, 784)
         if x.shape[1] != n_in:
