@@ -91,3 +91,12 @@ def test_history_keras_like_access_and_exports():
     assert rows[2][FIELDS.index("accuracy")] == "0.7" and rows[2][FIELDS.index("val_loss")] == ""
     with pytest.raises(ValueError, match="lacks"):
         h.append(epoch=4)
+
+
+def test_from_names_uses_the_callers_names():
+    cfg = TrainConfig.from_names({"layer_sizes": "sizes", "seed": "random_state"}, sizes=[4, 2], random_state=3)
+    assert cfg.layer_sizes == (4, 2) and cfg.seed == 3
+    with pytest.raises(ValueError, match=r"^sizes must be positive integers, got 0 in \(4, 0\)$"):
+        TrainConfig.from_names({"layer_sizes": "sizes"}, sizes=[4, 0])
+    with pytest.raises(ValueError, match="^epochs must be a positive integer, got -2$"):
+        TrainConfig.from_names({"layer_sizes": "sizes"}, sizes=[4, 2], epochs=-2)

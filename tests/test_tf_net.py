@@ -201,8 +201,8 @@ def test_import_export_round_trip():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: NeuralNetworkTf([784]), "at least an input and an output"),
-    (lambda: NeuralNetworkTf([784, 0, 10]), "got 0"),
-    (lambda: NeuralNetworkTf([784, 10], random_state=-1), "seed must be a non-negative integer, got -1"),
+    (lambda: NeuralNetworkTf([784, 0, 10]), "sizes must be positive integers, got 0"),
+    (lambda: NeuralNetworkTf([784, 10], random_state=-1), "random_state must be a non-negative integer, got -1"),
     (lambda: tf_net.build(TrainConfig(loss="mse")), "cross-entropy' only, got 'mse'"),
     (lambda: tf_net.build(TrainConfig(), device="tpu"), "got 'tpu'"),
     (lambda: NeuralNetworkTf([784, 10]).predict_proba(np.zeros((2, 100))), "100 features"),

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields
 
 from .schedules import SCHEDULES, make_schedule
 
-__all__ = ["TrainConfig", "LOSSES", "MONITORS"]
+__all__ = ["TrainConfig", "ConfigError", "LOSSES", "MONITORS"]
 
 LOSSES = ("mse", "cross-entropy")
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
@@ -23,6 +23,18 @@ def _is_real(v) -> bool:
 
 def _finite(v) -> bool:
     return v == v and abs(v) != float("inf")
+
+
+class ConfigError(ValueError):
+    """A bad configuration value; the message starts with the field's name."""
+
+    def __init__(self, field: str, detail: str):
+        self.field, self.detail = field, detail
+        super().__init__(f"{field} {detail}")
+
+    def renamed(self, names: dict) -> "ConfigError":
+        """The same error under the caller's name for the field (``names``: field -> name)."""
+        return ConfigError(names.get(self.field, self.field), self.detail)
 
 
 # name: (check, requirement shown in the error)
@@ -85,20 +97,20 @@ class TrainConfig:
     def __post_init__(self):
         sizes = self.layer_sizes
         if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
-            raise ValueError(f"layer_sizes must be a sequence of positive integers, got {sizes!r}")
+            raise ConfigError("layer_sizes", f"must be a sequence of positive integers, got {sizes!r}")
         sizes = tuple(sizes)
         if len(sizes) < 2:
-            raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes!r}")
+            raise ConfigError("layer_sizes", f"needs at least an input and an output size, got {sizes!r}")
         for s in sizes:
             if not (_is_int(s) and s > 0):
-                raise ValueError(f"layer_sizes must be positive integers, got {s!r} in {sizes!r}")
+                raise ConfigError("layer_sizes", f"must be positive integers, got {s!r} in {sizes!r}")
         object.__setattr__(self, "layer_sizes", tuple(int(s) for s in sizes))
         for f in fields(self):
             if f.name in _RULES:
                 check, need = _RULES[f.name]
                 value = getattr(self, f.name)
                 if not check(value):
-                    raise ValueError(f"{f.name} must be {need}, got {value!r}")
+                    raise ConfigError(f.name, f"must be {need}, got {value!r}")
         make_schedule(self.schedule, self.learning_rate)  # time-based needs an integer rate
 
     @property
@@ -116,6 +128,19 @@ class TrainConfig:
     def make_schedule(self):
         """The learning-rate schedule this config names."""
         return make_schedule(self.schedule, self.learning_rate)
+
+    @classmethod
+    def from_names(cls, names: dict, **values) -> "TrainConfig":
+        """Build from arguments some of which go by other names (``names``: field -> name).
+
+        The problem set's classes call ``layer_sizes`` ``layer_shapes`` or
+        ``sizes`` and ``seed`` ``random_state``; errors then use their names.
+        """
+        fields_of = {name: field for field, name in names.items()}
+        try:
+            return cls(**{fields_of.get(k, k): v for k, v in values.items()})
+        except ConfigError as exc:
+            raise exc.renamed(names) from None
 
     def replace(self, **changes) -> "TrainConfig":
         """A copy with some fields changed (validated again)."""

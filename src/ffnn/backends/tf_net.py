@@ -122,6 +122,7 @@ __all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTf", "TimeBasedLearningRate", 
 
 BACKEND = "tensorflow"
 MODEL_FILE = "model.keras"
+_RENAMED = {"layer_sizes": "sizes", "seed": "random_state"}  # config name -> problem set's name
 
 _EVAL_BATCH = 8192  # rows per forward pass when evaluating a whole set
 
@@ -205,7 +206,8 @@ class NeuralNetworkTf(keras.Sequential):
     """
 
     def __init__(self, sizes, random_state=1, *, train_config=None, name=None):
-        config = TrainConfig(layer_sizes=sizes, seed=random_state) if train_config is None else train_config
+        config = (TrainConfig.from_names(_RENAMED, sizes=sizes, random_state=random_state)
+                  if train_config is None else train_config)
         if not isinstance(config, TrainConfig):
             raise ValueError(f"train_config must be a TrainConfig, got {config!r}")
         if config.layer_sizes != tuple(sizes) or config.seed != random_state:

@@ -76,16 +76,10 @@ class NeuralNetworkTorch(nn.Module):
                  schedule="constant", early_stopping=None, monitor="val_loss", min_delta=0.0,
                  shuffle=True, dtype="float32", device="auto"):
         super().__init__()
-        try:
-            config = TrainConfig(layer_sizes=sizes, epochs=epochs, batch_size=batch_size,
-                                 learning_rate=learning_rate, loss="cross-entropy", schedule=schedule,
-                                 seed=random_state, early_stopping=early_stopping, monitor=monitor,
-                                 min_delta=min_delta, shuffle=shuffle, dtype=dtype)
-        except ValueError as exc:
-            name = str(exc).split(" ", 1)[0]
-            if name in _RENAMED:
-                raise ValueError(_RENAMED[name] + str(exc)[len(name):]) from None
-            raise
+        config = TrainConfig.from_names(
+            _RENAMED, sizes=sizes, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            loss="cross-entropy", schedule=schedule, random_state=random_state, early_stopping=early_stopping,
+            monitor=monitor, min_delta=min_delta, shuffle=shuffle, dtype=dtype)
         self._setup(config, device)
 
     def _setup(self, config: TrainConfig, device: str) -> None:
