@@ -175,3 +175,14 @@ def test_batch_size_one_is_per_sample_sgd(loss):
     for (W, b), (eW, eb) in zip(model.weights_, expected):
         np.testing.assert_allclose(W, eW, rtol=0, atol=1e-8)
         np.testing.assert_allclose(b, eb, rtol=0, atol=1e-8)
+
+
+def test_nll_is_cross_entropy_for_integer_labels():
+    from ffnn import functional as F
+
+    p = np.array([[0.5, 0.5], [0.25, 0.75], [1.0, 0.0]])
+    labels = np.array([0, 1, 1])
+    # -(ln 0.5 + ln 0.75 + ln tiny) / 3: the underflowed probability costs a large finite loss, not inf
+    expected = -(np.log(0.5) + np.log(0.75) + np.log(np.finfo(np.float64).tiny)) / 3
+    assert F.nll(p, labels) == pytest.approx(expected)
+    assert F.nll(p, labels) == pytest.approx(F.cross_entropy(p, np.eye(2)[labels]))

@@ -127,6 +127,16 @@ def cross_entropy(p, y) -> float:
     return float(-(y * np.log(np.clip(p, tiny, 1.0))).sum(axis=1).mean())
 
 
+def nll(p, labels) -> float:
+    r"""Mean cross-entropy for integer labels: :math:`-\frac1n \sum_s \log p_{s, y_s}`.
+
+    The same number as :func:`cross_entropy` with one-hot rows, clipped the same way.
+    """
+    labels = np.asarray(labels, dtype=np.intp)
+    tiny = np.finfo(p.dtype).tiny if np.issubdtype(p.dtype, np.floating) else 1e-300
+    return float(-np.log(np.clip(p[np.arange(len(labels)), labels], tiny, 1.0)).mean())
+
+
 def cross_entropy_grad(p, y, out=None):
     r"""Gradient of :func:`cross_entropy` with respect to the logits: ``(P - Y) / n``.
 

@@ -4,8 +4,8 @@ MNIST was made this way (LeCun et al.): the digit, light on a dark
 background, was size-normalised to fit a 20x20 box keeping its aspect ratio
 (anti-aliased, hence grey levels), then placed in a 28x28 field so that its
 centre of mass sits at the field's centre. In the training set the centre of
-mass is at pixel (14, 14) (row, column; pixel ``i`` spans ``[i, i+1)`` and
-has its centre at ``i``), give or take half a pixel: the shift was a whole
+mass is at pixel (14, 14) (row, column; pixel ``i`` has its centre at
+coordinate ``i``), give or take half a pixel: the shift was a whole
 number of pixels. :func:`mnist_like` repeats those steps on any image:
 
 1. grayscale (a transparent background is filled with the colour that

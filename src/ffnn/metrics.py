@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .functional import nll
+
 __all__ = ["confusion_matrix", "precision_recall", "classification_metrics"]
 
 
@@ -36,7 +38,7 @@ def classification_metrics(proba, y_true) -> dict:
     """Everything ``metrics.json`` and ``ffnn evaluate`` report for probabilities ``proba`` (n, k).
 
     Returns a dict with ``test_accuracy``, ``test_loss`` (mean cross-entropy,
-    probabilities clipped at 1e-12), ``n_test``, ``confusion_matrix`` (k, k)
+    as :func:`ffnn.functional.nll`), ``n_test``, ``confusion_matrix`` (k, k)
     and ``per_class``: a list of ``{class, precision, recall, support}``.
     """
     proba = np.asarray(proba, dtype=np.float64)
@@ -47,7 +49,7 @@ def classification_metrics(proba, y_true) -> dict:
     y_pred = proba.argmax(axis=1)
     cm = confusion_matrix(y_true, y_pred, k)
     precision, recall = precision_recall(cm)
-    loss = float(-np.mean(np.log(np.clip(proba[np.arange(len(y_true)), y_true], 1e-12, 1.0))))
+    loss = nll(proba, y_true)
     return {
         "test_accuracy": float(np.mean(y_pred == y_true)),
         "test_loss": loss,

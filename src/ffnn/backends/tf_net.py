@@ -113,6 +113,7 @@ with _quiet_native_stderr():
 from ..atomic import replacing
 from ..config import TrainConfig
 from ..data import as_rows, one_hot, to_labels
+from ..functional import nll
 from ..schedules import Constant, TimeBased, check_positive_int
 from ..training import check_xy, fit_arrays
 from ..weights import check_weights, init_weights
@@ -265,8 +266,7 @@ class NeuralNetworkTf(keras.Sequential):
         x, y = data
         p = self._proba(x)
         y = y.numpy()
-        p_true = np.clip(p[np.arange(len(y)), y], np.finfo(p.dtype).tiny, 1.0)
-        return float(-np.log(p_true).mean()), float((p.argmax(axis=1) == y).mean())
+        return nll(p, y), float((p.argmax(axis=1) == y).mean())
 
     def export_weights(self):
         """Copies of the weights as ``(W, b)`` pairs; a Dense kernel is ``W`` (n_in, n_out) as it is."""
@@ -311,9 +311,10 @@ class NeuralNetworkTf(keras.Sequential):
         pair in the same formats. ``learning_rate`` a positive number or a
         Keras schedule such as :class:`TimeBasedLearningRate`.
 
-        Returns the Keras ``History``: ``history["accuracy"]`` is Keras's
-        running mean over the epoch's batches, ``history["val_accuracy"]`` the
-        accuracy on the validation set after the epoch.
+        Returns the Keras ``History``: ``history.history["accuracy"]`` is
+        Keras's running mean over the epoch's batches,
+        ``history.history["val_accuracy"]`` the accuracy on the validation set
+        after the epoch.
         """
         one_hot_labels = np.asarray(y_train).ndim == 2 and np.asarray(y_train).shape[1] > 1
         x, y = self._xy(x_train, y_train, "x_train", one_hot_labels)
