@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from .numeric import central_difference
+
 __all__ = ["relu", "relu_grad", "ActivationResult", "analyse", "central_difference"]
 
 
@@ -50,17 +52,6 @@ def relu_grad(b: float, x: np.ndarray, w: np.ndarray, at_kink: float = 0.0):
     z = b + x @ w
     slope = 1.0 if z > 0 else (at_kink if z == 0 else 0.0)
     return slope, slope * x
-
-
-def central_difference(fun, theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central-difference gradient of the scalar ``fun`` at ``theta`` (float64)."""
-    theta = np.array(theta, dtype=float)
-    grad = np.empty_like(theta)
-    for i in range(theta.size):
-        e = np.zeros_like(theta)
-        e.flat[i] = h
-        grad.flat[i] = (fun(theta + e) - fun(theta - e)) / (2 * h)
-    return grad
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .numeric import central_difference
+
 __all__ = ["init", "softmax", "softmax_jacobian", "forward", "loss", "gradients", "numerical_gradients",
            "relative_error", "sgd_step_first_layer", "BackpropResult", "analyse", "VARIANTS"]
 
@@ -113,22 +115,15 @@ def sgd_step_first_layer(weights, x, y, learning_rate: float):
 
 def numerical_gradients(weights, x, y, h: float = 1e-6):
     """Central differences of :func:`loss` for every weight and bias."""
-    out = []
-    for layer, (W, b) in enumerate(weights):
-        pair = []
-        for param in (W, b):
-            g = np.empty_like(param)
-            for idx in np.ndindex(param.shape):
-                old = param[idx]
-                param[idx] = old + h
-                up = loss(weights, x, y)
-                param[idx] = old - h
-                down = loss(weights, x, y)
-                param[idx] = old
-                g[idx] = (up - down) / (2 * h)
-            pair.append(g)
-        out.append(tuple(pair))
-    return out
+    def loss_with(layer, k):
+        def f(param):
+            trial = [list(pair) for pair in weights]
+            trial[layer][k] = param
+            return loss(trial, x, y)
+        return f
+
+    return [tuple(central_difference(loss_with(layer, k), param, h) for k, param in enumerate(pair))
+            for layer, pair in enumerate(weights)]
 
 
 def relative_error(a, b) -> float:
