@@ -4,11 +4,13 @@ from __future__ import annotations
 import numbers
 from dataclasses import asdict, dataclass, fields
 
+from .functional import ACTIVATIONS as _ACTIVATION_TABLE
 from .schedules import SCHEDULES, make_schedule
 
-__all__ = ["TrainConfig", "ConfigError", "LOSSES", "MONITORS"]
+__all__ = ["TrainConfig", "ConfigError", "LOSSES", "ACTIVATIONS", "MONITORS"]
 
 LOSSES = ("mse", "cross-entropy")
+ACTIVATIONS = tuple(_ACTIVATION_TABLE)
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 DTYPES = ("float32", "float64")
 
@@ -43,6 +45,8 @@ _RULES = {
     "batch_size": (lambda v: _is_int(v) and v > 0, "a positive integer"),
     "learning_rate": (lambda v: _is_real(v) and _finite(v) and v > 0, "a positive number"),
     "loss": (lambda v: v in LOSSES, "one of " + ", ".join(LOSSES)),
+    "activation": (lambda v: v in ACTIVATIONS, "one of " + ", ".join(ACTIVATIONS)),
+    "momentum": (lambda v: _is_real(v) and _finite(v) and 0 <= v < 1, "a number in [0, 1)"),
     "schedule": (lambda v: v in SCHEDULES, "one of " + ", ".join(SCHEDULES)),
     "seed": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
     "early_stopping": (lambda v: v is None or (_is_int(v) and v > 0), "None or a positive integer (patience)"),
@@ -69,6 +73,11 @@ class TrainConfig:
         For ``schedule="time-based"`` the starting rate, a positive integer.
     loss : {"mse", "cross-entropy"}, default "cross-entropy"
         ``"mse"`` only in the NumPy backend.
+    activation : {"sigmoid", "tanh", "relu"}, default "sigmoid"
+        The hidden layers' activation (:data:`ffnn.functional.ACTIVATIONS`).
+    momentum : float in [0, 1), default 0.0
+        SGD momentum in PyTorch's convention, ``v = momentum * v + g``,
+        ``w -= learning_rate * v``; 0 is plain SGD.
     schedule : {"constant", "time-based"}, default "constant"
     seed : int, default 1
         Seeds weight initialisation and the shuffling of every epoch.
@@ -86,6 +95,8 @@ class TrainConfig:
     batch_size: int = 32
     learning_rate: float = 1.0
     loss: str = "cross-entropy"
+    activation: str = "sigmoid"
+    momentum: float = 0.0
     schedule: str = "constant"
     seed: int = 1
     early_stopping: int | None = None

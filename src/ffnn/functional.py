@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["sigmoid", "sigmoid_backward", "softmax", "log_softmax", "mse", "mse_grad",
-           "cross_entropy", "cross_entropy_grad", "LOSSES"]
+__all__ = ["sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "relu", "relu_backward", "ACTIVATIONS",
+           "softmax", "log_softmax", "forward", "mse", "mse_grad", "cross_entropy", "cross_entropy_grad", "nll",
+           "LOSSES"]
 
 
 def sigmoid(z, out=None):
@@ -53,6 +54,38 @@ def sigmoid_backward(da, a, out=None, tmp=None):
     return np.multiply(da, tmp, out=out)
 
 
+def tanh(z, out=None):
+    r"""The hyperbolic tangent, elementwise: :math:`\tanh(z) = (e^z - e^{-z}) / (e^z + e^{-z})`, in (-1, 1)."""
+    return np.tanh(z, out=out)
+
+
+def tanh_backward(da, a, out=None, tmp=None):
+    r"""Backpropagate through a tanh layer: ``dZ = dA * (1 - a**2)``, from :math:`\tanh' = 1 - \tanh^2`."""
+    tmp = np.multiply(a, a, out=tmp)
+    np.subtract(1, tmp, out=tmp)
+    return np.multiply(da, tmp, out=out)
+
+
+def relu(z, out=None):
+    r"""The rectifier, elementwise: :math:`\max(z, 0)`."""
+    return np.maximum(z, 0, out=out)
+
+
+def relu_backward(da, a, out=None, tmp=None):
+    r"""Backpropagate through a ReLU layer: ``dZ = dA * 1[a > 0]``.
+
+    The derivative at the kink :math:`z = 0` is taken as 0, as PyTorch and
+    TensorFlow take it; :math:`a > 0` exactly when :math:`z > 0`.
+    """
+    return np.multiply(da, a > 0, out=out)
+
+
+#: ``activation name -> (f(Z, out=None), backward(dA, A, out=None, tmp=None))`` for hidden layers.
+#: Each backward needs only the layer's output ``A``, so training may overwrite ``Z`` with ``A``.
+ACTIVATIONS = {"sigmoid": (sigmoid, sigmoid_backward), "tanh": (tanh, tanh_backward),
+               "relu": (relu, relu_backward)}
+
+
 def softmax(z, out=None):
     r"""Row-wise softmax, :math:`p_j = e^{z_j} / \sum_i e^{z_i}`.
 
@@ -70,6 +103,21 @@ def log_softmax(z):
     r"""Row-wise :math:`\log p_j = z_j - \max z - \log \sum_i e^{z_i - \max z}`, exact for large logits."""
     shifted = z - z.max(axis=1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def forward(weights, x, activation: str = "sigmoid") -> list:
+    """Every layer's output ``[A_1, ..., A_L]`` for ``x`` of shape (n, n_inputs); ``A_L`` is the softmax P.
+
+    ``weights`` in the layout of :mod:`ffnn.weights`. A plain, allocating pass
+    for looking inside a network (the backends train with their own buffers).
+    """
+    f = ACTIVATIONS[activation][0]
+    acts, a = [], np.asarray(x)
+    for l, (W, b) in enumerate(weights):
+        z = a @ W + b
+        a = softmax(z) if l == len(weights) - 1 else f(z)
+        acts.append(a)
+    return acts
 
 
 def mse(p, y) -> float:

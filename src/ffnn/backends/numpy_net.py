@@ -74,11 +74,12 @@ class NeuralNetwork:
 
     def __init__(self, layer_shapes=(784, 128, 64, 10), epochs=50, learning_rate=0.01, random_state=1,
                  batch_size=1, loss="mse", schedule="constant", early_stopping=None, monitor="val_loss",
-                 min_delta=0.0, shuffle=True, dtype="float32"):
+                 min_delta=0.0, shuffle=True, dtype="float32", activation="sigmoid", momentum=0.0):
         self.train_config = TrainConfig.from_names(
             _RENAMED, layer_shapes=layer_shapes, epochs=epochs, batch_size=batch_size,
             learning_rate=learning_rate, loss=loss, schedule=schedule, random_state=random_state,
-            early_stopping=early_stopping, monitor=monitor, min_delta=min_delta, shuffle=shuffle, dtype=dtype)
+            early_stopping=early_stopping, monitor=monitor, min_delta=min_delta, shuffle=shuffle, dtype=dtype,
+            activation=activation, momentum=momentum)
         cfg = self.train_config
         self.dtype = np.dtype(cfg.dtype)
         self.weights_ = init_weights(cfg.layer_sizes, cfg.seed, cfg.dtype)
