@@ -80,7 +80,7 @@ def _history(n=3):
 def test_history_keras_like_access_and_exports():
     h = _history()
     assert h["accuracy"] == pytest.approx([0.6, 0.7, 0.8])
-    assert h.history["epoch"] == [1, 2, 3] and len(h) == 3
+    assert h.history["epoch"] == [1, 2, 3] and h.epochs == 3
     assert h.last()["seconds"] == 0.75
     data = json.loads(h.to_json())
     assert data["history"]["val_loss"] == [None, None, None]  # NaN is not JSON

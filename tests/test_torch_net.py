@@ -173,7 +173,7 @@ def test_dataloader_batch_size_one_is_per_sample_sgd(mnist_small):
     by_arrays = NeuralNetworkTorch(SIZES, epochs=1, learning_rate=0.2, device="cpu")
     by_arrays.train_epoch(by_arrays.prepare_data(x, y), np.arange(60), 1, Constant(0.2), 0, lambda n: None)
     assert_weights_close(by_loader.export_weights(), by_arrays.export_weights(), rtol=1e-5, atol=1e-7)
-    assert len(history) == 1 and np.isnan(history["val_accuracy"][0])
+    assert history.epochs == 1 and np.isnan(history["val_accuracy"][0])
 
 
 def test_dataloader_larger_batches_one_hot_and_schedule(mnist_small):

@@ -303,7 +303,7 @@ def _accuracy_run(name, x, y, xt, yt, budget):
     history = model.fit_arrays(x, y, verbose=0)
     wall = time.perf_counter() - start
     accuracy = float(np.mean(np.asarray(model.predict_proba(xt)).argmax(axis=1) == yt))
-    return dict(backend=name, **budget, epochs_trained=len(history), test_accuracy=accuracy,
+    return dict(backend=name, **budget, epochs_trained=history.epochs, test_accuracy=accuracy,
                 train_accuracy=float(history["accuracy"][-1]), train_seconds=float(sum(history["seconds"])),
                 wall_seconds=wall)
 

@@ -248,7 +248,7 @@ def _train_one(name: str, model, data: _Data, device: str, out: Path) -> dict:
         "test_accuracy": metrics["test_accuracy"],
         "train_accuracy": last.get("accuracy"),
         "val_accuracy": last.get("val_accuracy"),
-        "epochs": len(history),
+        "epochs": history.epochs,
         "seconds_per_epoch": float(np.mean(seconds)) if len(seconds) else None,
         "interrupted": history.interrupted,
         "stopped_epoch": history.stopped_epoch,
@@ -257,7 +257,7 @@ def _train_one(name: str, model, data: _Data, device: str, out: Path) -> dict:
     }
     run.write_metrics({**summary, **metrics})
 
-    if len(history):
+    if history.epochs:
         plots.plot_accuracy({name: history}, run.file("accuracy.png"), title=f"{name}: accuracy per epoch")
         plots.plot_loss({name: history}, run.file("loss.png"), title=f"{name}: {config.loss} loss per epoch")
     plots.plot_confusion(metrics["confusion_matrix"], run.file("confusion.png"),
@@ -368,7 +368,7 @@ def _run_compare(args) -> int:
                          for n, r in results.items()},
         }
         write_json(out / COMPARE_SUMMARY, summary)
-        finished = {n: r["history"] for n, r in results.items() if len(r["history"])}
+        finished = {n: r["history"] for n, r in results.items() if r["history"].epochs}
         if finished:
             plots.plot_accuracy(finished, out / "accuracy.png",
                                 title="Accuracy per epoch (train solid, validation dashed)")

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 __all__ = ["History", "FIELDS"]
@@ -21,14 +22,21 @@ def _clean(value):
 
 
 @dataclass
-class History:
-    """Per-epoch training record.
+class History(Mapping):
+    """Per-epoch training record: a read-only mapping of the per-epoch lists.
 
     ``history.history`` is a dict of per-epoch lists keyed by :data:`FIELDS`
     (``accuracy``, ``val_accuracy``, ... as in Keras), ``seconds`` is the time
     spent in the epoch's training steps (not evaluation) and
     ``learning_rate`` the rate of the epoch's first step. Accuracies are
     fractions in [0, 1], measured on the whole set after the epoch.
+
+    The History itself reads like that dict, as course code written for
+    Keras's ``History.history`` expects: ``history["accuracy"]``,
+    ``"val_accuracy" in history``, ``for key in history``, ``keys()``,
+    ``items()``, ``dict(history)``; ``len(history)`` counts the keys, as
+    ``len(history.history)`` does. The number of finished epochs is
+    :attr:`epochs`. There is no item assignment; :meth:`append` adds an epoch.
 
     Attributes
     ----------
@@ -55,16 +63,20 @@ class History:
     def __getitem__(self, key):
         return self.history[key]
 
+    def __iter__(self):
+        return iter(self.history)
+
     def __len__(self) -> int:
-        return len(self.history["epoch"])
+        return len(self.history)
 
     @property
     def epochs(self) -> int:
-        return len(self)
+        """Number of finished epochs."""
+        return len(self.history["epoch"])
 
     def last(self) -> dict:
         """The last epoch's record as a dict (empty if no epoch finished)."""
-        return {k: v[-1] for k, v in self.history.items()} if len(self) else {}
+        return {k: v[-1] for k, v in self.history.items()} if self.epochs else {}
 
     def to_dict(self) -> dict:
         return {
@@ -90,6 +102,6 @@ class History:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(FIELDS)
-        for i in range(len(self)):
+        for i in range(self.epochs):
             writer.writerow(["" if _clean(self.history[k][i]) is None else self.history[k][i] for k in FIELDS])
         return out.getvalue()

@@ -44,8 +44,8 @@ def _curves(histories: dict, key: str, ylabel: str, title: str, path, percent: b
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize="small")
-    if len(histories) and max(len(h) for h in histories.values()) <= 20:
-        ax.set_xticks(range(1, max(len(h) for h in histories.values()) + 1))
+    if len(histories) and max(h.epochs for h in histories.values()) <= 20:
+        ax.set_xticks(range(1, max(h.epochs for h in histories.values()) + 1))
     return _save(fig, path)
 
 
