@@ -244,3 +244,38 @@ def test_as_rows_batches_and_single_images():
         assert single1 == (one.ndim < 3)
     with pytest.raises(ValueError, match="x has 100 features per sample, the network expects 784"):
         data.as_rows(np.zeros((2, 100)), 784)
+
+
+# ------------------------------------------------------------------ class names
+
+
+def test_load_dataset_takes_a_directory_in_place_of_a_name(tmp_path):
+    arrays = write_dataset(tmp_path / "idx", n_train=8, n_test=4)
+    (x, y), (xt, yt) = data.load_dataset(str(tmp_path / "idx"))
+    assert x.shape == (8, 28, 28) and xt.shape == (4, 28, 28)
+    assert y.tolist() == arrays["train-labels-idx1-ubyte"].tolist()
+    assert yt.tolist() == arrays["t10k-labels-idx1-ubyte"].tolist()
+    with pytest.raises(DatasetError, match=r"unknown dataset 'some/dir': not a directory.*data_dir="):
+        data.load_dataset("some/dir")
+
+
+def test_class_names_of_each_kind_of_dataset(tmp_path):
+    assert data.class_names("mnist") == tuple("0123456789")
+    fashion = data.class_names("fashion-mnist")
+    assert len(fashion) == 10 and fashion[5] == "Sandal" and fashion[7] == "Sneaker" and fashion[9] == "Ankle boot"
+    write_dataset(tmp_path, n_train=8, n_test=4)
+    assert data.class_names(str(tmp_path)) == data.DIGITS  # an IDX directory without classes.txt: numbers
+    names = [f"kana {i}" for i in range(10)]
+    (tmp_path / "classes.txt").write_text("\n".join(names) + "\n\n")
+    assert data.class_names(str(tmp_path)) == tuple(names)
+    assert data.class_names("fashion-mnist", tmp_path) == tuple(names)  # the directory's file wins
+    assert data.item_noun(data.DIGITS) == "digits"
+    assert data.item_noun(fashion) == "images" and data.item_noun(names) == "images"
+
+
+@pytest.mark.parametrize("text, message", [("a\nb\n", "expected 10 class names, one per line, found 2"),
+                                           ("\n".join(["x"] * 10), "class name 'x' is given twice")])
+def test_bad_classes_file_is_refused(tmp_path, text, message):
+    (tmp_path / "classes.txt").write_text(text)
+    with pytest.raises(DatasetError, match=message):
+        data.class_names("mnist", tmp_path)

@@ -32,7 +32,13 @@ __all__ = [
     "load_mnist",
     "load_dataset",
     "load_idx_dir",
+    "class_names",
+    "read_class_names",
+    "item_noun",
     "DATASETS",
+    "DIGITS",
+    "FASHION_MNIST_CLASSES",
+    "CLASSES_FILE",
     "FASHION_MNIST_DIR",
     "IDX_FILES",
     "to_float",
@@ -252,16 +258,65 @@ def load_idx_dir(data_dir: str | os.PathLike):
 #: Known dataset names and their default directory (None: bundled).
 DATASETS = {"mnist": None, "fashion-mnist": FASHION_MNIST_DIR}
 
+#: MNIST's classes: the digits, by label.
+DIGITS = tuple(str(d) for d in range(10))
+#: Fashion-MNIST's classes by label, as Zalando's README names them.
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+                         "Bag", "Ankle boot")
+#: Optional file of an IDX directory: one class name per line, label 0 first.
+CLASSES_FILE = "classes.txt"
+
+
+def read_class_names(path: str | os.PathLike, n_classes: int = 10) -> tuple:
+    """The class names in ``path``: ``n_classes`` non-blank lines, label 0 first, each name once."""
+    path = Path(path)
+    try:
+        names = tuple(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: cannot read class names ({exc})") from None
+    if len(names) != n_classes:
+        raise DatasetError(f"{path}: expected {n_classes} class names, one per line, found {len(names)}")
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise DatasetError(f"{path}: class name {twice!r} is given twice")
+    return names
+
+
+def class_names(name: str = "mnist", data_dir: str | os.PathLike | None = None) -> tuple:
+    """The names of a dataset's ten classes, by label.
+
+    A data directory's ``classes.txt`` (one name per line) comes first; else
+    Fashion-MNIST's garment names for ``"fashion-mnist"``, else the label
+    numbers, which for MNIST are the digits. ``name`` may be a directory, as
+    in :func:`load_dataset`.
+    """
+    if data_dir is None and name not in DATASETS:
+        data_dir = name
+    if data_dir is not None and (Path(data_dir) / CLASSES_FILE).is_file():
+        return read_class_names(Path(data_dir) / CLASSES_FILE)
+    return FASHION_MNIST_CLASSES if name == "fashion-mnist" else DIGITS
+
+
+def item_noun(classes) -> str:
+    """What a dataset's samples are called in titles: "digits" if its classes are the digits, else "images"."""
+    return "digits" if tuple(classes) == DIGITS else "images"
+
 
 def load_dataset(name: str = "mnist", data_dir: str | os.PathLike | None = None):
     """Load a dataset by name, or from ``data_dir`` if given.
 
     ``"mnist"`` without ``data_dir`` is the bundled, verified copy.
     ``"fashion-mnist"`` defaults to Debian's ``dataset-fashion-mnist``
-    install directory (``apt-get install dataset-fashion-mnist``).
+    install directory (``apt-get install dataset-fashion-mnist``). A
+    directory of the four IDX files may be given in place of a name
+    (``load_dataset("some/dir")`` is ``load_idx_dir("some/dir")``); its class
+    names come from :func:`class_names`.
     """
     if name not in DATASETS:
-        raise DatasetError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
+        if data_dir is None and Path(name).is_dir():
+            return load_idx_dir(name)
+        raise DatasetError(f"unknown dataset {name!r}: not a directory; choose from {', '.join(DATASETS)}, "
+                           f"give a directory of the four IDX files, or pass data_dir=")
     if data_dir is None:
         if DATASETS[name] is None:
             return load_mnist()
