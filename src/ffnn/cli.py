@@ -162,7 +162,7 @@ class _Data:
     """The arrays of one run: prepared (n, 784) float32 images and int64 labels, plus a description."""
 
     def __init__(self, args):
-        from .data import load_dataset, prepare_images, train_val_split
+        from .data import class_names, load_dataset, prepare_images, train_val_split
 
         (x, y), (x_test, y_test) = load_dataset(args.dataset, args.data_dir)
         if args.n_train is not None:
@@ -180,9 +180,11 @@ class _Data:
             x_val = y_val = None
         self.x, self.y, self.x_val, self.y_val = x, y, x_val, y_val
         self.x_test, self.y_test = prepare_images(x_test), y_test.astype(np.int64)
+        self.classes = class_names(args.dataset, args.data_dir)
         self.info = {"dataset": args.dataset, "data_dir": args.data_dir, "n_train": len(x),
                      "n_val": 0 if x_val is None else len(x_val), "n_test": len(self.x_test),
-                     "first_n": args.n_train, "val_size": args.val_size, "split_seed": args.seed}
+                     "first_n": args.n_train, "val_size": args.val_size, "split_seed": args.seed,
+                     "classes": list(self.classes)}
 
 
 def _check_backends(names, loss: str) -> None:
@@ -221,7 +223,7 @@ def _train_one(name: str, model, data: _Data, device: str, out: Path) -> dict:
     written for the weights the model ends with.
     """
     from . import __version__, plots
-    from .metrics import classification_metrics
+    from .data import item_noun
     from .runs import Run
     from .weights import init_weights
 
@@ -238,7 +240,7 @@ def _train_one(name: str, model, data: _Data, device: str, out: Path) -> dict:
     model.save_model(run.model_file(name))
 
     proba = np.asarray(model.predict_proba(data.x_test))
-    metrics = classification_metrics(proba, data.y_test)
+    metrics = _named_metrics(proba, data.y_test, data.classes)
     # The model ends with the weights of the epoch early stopping restored (if it did): report that epoch.
     last = ({k: v[history.best_epoch - 1] for k, v in history.history.items()} if history.best_epoch
             else history.last())
@@ -261,9 +263,21 @@ def _train_one(name: str, model, data: _Data, device: str, out: Path) -> dict:
         plots.plot_accuracy({name: history}, run.file("accuracy.png"), title=f"{name}: accuracy per epoch")
         plots.plot_loss({name: history}, run.file("loss.png"), title=f"{name}: {config.loss} loss per epoch")
     plots.plot_confusion(metrics["confusion_matrix"], run.file("confusion.png"),
-                         title=f"{name}: confusion matrix (test set)")
-    plots.plot_misclassified(data.x_test, data.y_test, proba.argmax(axis=1), run.file("misclassified.png"))
+                         title=f"{name}: confusion matrix (test set)", classes=data.classes)
+    plots.plot_misclassified(data.x_test, data.y_test, proba.argmax(axis=1), run.file("misclassified.png"),
+                             title=f"Misclassified test {item_noun(data.classes)} (true -> predicted)",
+                             classes=data.classes)
     return {**summary, "history": history, "run_dir": run.path}
+
+
+def _named_metrics(proba, y_true, classes) -> dict:
+    """:func:`~ffnn.metrics.classification_metrics` with the class names: ``classes`` and each row's ``name``."""
+    from .metrics import classification_metrics
+
+    metrics = classification_metrics(proba, y_true)
+    for row in metrics["per_class"]:
+        row["name"] = classes[row["class"]]
+    return {**metrics, "classes": list(classes)}
 
 
 def _pct(value) -> str:
@@ -392,40 +406,109 @@ def _run_compare(args) -> int:
 
 
 def _add_evaluate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by ffnn train or compare")
-    p.add_argument("--json", action="store_true", help="print the metrics as JSON (default: a report)")
+    p.add_argument("run_dir", metavar="RUN_DIR",
+                   help="a run directory written by ffnn train, or a comparison directory written by ffnn "
+                        "compare (then every backend's run, side by side)")
+    p.add_argument("--json", action="store_true",
+                   help="print the metrics as JSON, keyed by backend for a comparison (default: a report)")
 
 
-def _load_run(path):
-    from .runs import open_run
+def _open_runs(path) -> tuple[bool, dict]:
+    """``(is a comparison, {backend: Run})`` for a run or a comparison directory; a bad one fails here."""
+    from .runs import is_comparison, open_comparison, open_run
 
-    run = open_run(path)
-    backend, model = run.load_model()
-    return run, backend, model
+    if not is_comparison(path):
+        run = open_run(path)
+        return False, {run.saved_model()[0]: run}
+    runs = open_comparison(path)
+    for run in runs.values():
+        run.saved_model()  # every model must be there before any work starts
+    return True, runs
+
+
+def _evaluate_runs(runs: dict) -> dict:
+    """``{backend: metrics}``: each run's saved model scored on the test set of its dataset."""
+    from .data import load_dataset, prepare_images
+
+    test_sets, results = {}, {}
+    for name, run in runs.items():
+        backend, model = run.load_model()
+        info = run.read_config().get("data", {})
+        key = (info.get("dataset", "mnist"), info.get("data_dir"))
+        if key not in test_sets:
+            _, (x_test, y_test) = load_dataset(*key)
+            test_sets[key] = prepare_images(x_test), y_test.astype(np.int64)
+        x_test, y_test = test_sets[key]
+        proba = np.asarray(model.predict_proba(x_test))
+        results[name] = {"backend": backend, "run_dir": str(run.path),
+                         **_named_metrics(proba, y_test, run.class_names())}
+    return results
+
+
+def _class_label(row: dict) -> str:
+    """``"7"`` for a class named by its number, ``"7 Sneaker"`` for a named one."""
+    return str(row["class"]) if row["name"] == str(row["class"]) else f"{row['class']} {row['name']}"
+
+
+def _print_evaluation(m: dict) -> None:
+    """One run's report: test accuracy, per-class precision and recall, confusion matrix."""
+    print(f"{m['run_dir']} ({m['backend']}): test accuracy {_pct(m['test_accuracy'])} on {m['n_test']} "
+          f"images, cross-entropy {m['test_loss']:.4f}")
+    labels = [_class_label(row) for row in m["per_class"]]
+    w = max(5, *map(len, labels)) + 1
+    print(f"\n{'class':<{w}}{'precision':>10}{'recall':>9}{'support':>9}")
+    for label, row in zip(labels, m["per_class"]):
+        print(f"{label:<{w}}{_pct(row['precision']):>10}{_pct(row['recall']):>9}{row['support']:>9}")
+    cm = np.asarray(m["confusion_matrix"])
+    print("\nconfusion matrix (rows: true class, columns: predicted class by number)")
+    print(" " * w + "".join(f"{j:>6}" for j in range(len(cm))))
+    for label, row in zip(labels, cm):
+        print(f"{label:<{w}}" + "".join(f"{v:>6}" for v in row))
+
+
+def _every(n: int) -> str:
+    return "Both backends" if n == 2 else f"All {n} backends"
+
+
+def _accuracy_sentence(results: dict) -> str:
+    """What the accuracies of a comparison say, chosen from them."""
+    acc = {name: r["test_accuracy"] for name, r in results.items()}
+    best, worst = max(acc, key=acc.get), min(acc, key=acc.get)
+    if len(acc) == 1:
+        return f"One backend: {best} reaches {_pct(acc[best])}."
+    if round(100 * acc[best], 2) == round(100 * acc[worst], 2):
+        return f"{_every(len(acc))} reach the same test accuracy, {_pct(acc[best])}."
+    return (f"Highest test accuracy: {best} ({_pct(acc[best])}); lowest: {worst} ({_pct(acc[worst])}), "
+            f"{100 * (acc[best] - acc[worst]):.2f} points lower.")
+
+
+def _print_side_by_side(path, results: dict) -> None:
+    """A comparison's backends in columns: test accuracy, cross-entropy and the recall of every class."""
+    rows = next(iter(results.values()))["per_class"]
+    labels = [_class_label(row) for row in rows]
+    w = max(16, 3 + max(map(len, labels)))
+    cw = max(12, *(len(name) + 2 for name in results))
+    n_test = sorted({r["n_test"] for r in results.values()})
+    print(f"{path}: {len(results)} backends, scored on the {' / '.join(map(str, n_test))} test images\n")
+    print(f"{'':<{w}}" + "".join(f"{name:>{cw}}" for name in results))
+    print(f"{'test accuracy':<{w}}" + "".join(f"{_pct(r['test_accuracy']):>{cw}}" for r in results.values()))
+    print(f"{'cross-entropy':<{w}}" + "".join(f"{r['test_loss']:>{cw}.4f}" for r in results.values()))
+    print("recall of class")
+    for i, label in enumerate(labels):
+        print(f"  {label:<{w - 2}}" + "".join(f"{_pct(r['per_class'][i]['recall']):>{cw}}"
+                                             for r in results.values()))
+    print(f"\n{_accuracy_sentence(results)}")
 
 
 def _run_evaluate(args) -> int:
-    from .data import load_dataset, prepare_images
-    from .metrics import classification_metrics
-
-    run, backend, model = _load_run(args.run_dir)
-    info = run.read_config().get("data", {})
-    _, (x_test, y_test) = load_dataset(info.get("dataset", "mnist"), info.get("data_dir"))
-    proba = np.asarray(model.predict_proba(prepare_images(x_test)))
-    metrics = {"backend": backend, "run_dir": str(run.path), **classification_metrics(proba, y_test)}
+    comparison, runs = _open_runs(args.run_dir)
+    results = _evaluate_runs(runs)
     if args.json:
-        print(json.dumps(metrics, indent=2))
-        return 0
-    print(f"{run.path} ({backend}): test accuracy {_pct(metrics['test_accuracy'])} on {metrics['n_test']} "
-          f"images, cross-entropy {metrics['test_loss']:.4f}")
-    print(f"\n{'class':>5}{'precision':>11}{'recall':>9}{'support':>9}")
-    for row in metrics["per_class"]:
-        print(f"{row['class']:>5}{_pct(row['precision']):>11}{_pct(row['recall']):>9}{row['support']:>9}")
-    cm = np.asarray(metrics["confusion_matrix"])
-    print("\nconfusion matrix (rows: true class, columns: predicted)")
-    print("     " + "".join(f"{j:>6}" for j in range(len(cm))))
-    for i, row in enumerate(cm):
-        print(f"{i:>5}" + "".join(f"{v:>6}" for v in row))
+        print(json.dumps(results if comparison else next(iter(results.values())), indent=2))
+    elif comparison:
+        _print_side_by_side(args.run_dir, results)
+    else:
+        _print_evaluation(next(iter(results.values())))
     return 0
 
 
@@ -433,33 +516,60 @@ def _run_evaluate(args) -> int:
 
 
 def _add_predict(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by ffnn train or compare")
+    p.add_argument("run_dir", metavar="RUN_DIR",
+                   help="a run directory written by ffnn train, or a comparison directory written by ffnn "
+                        "compare (then every backend's answer, side by side)")
     p.add_argument("images", nargs="+", metavar="IMAGE",
-                   help="image files (PNG, JPEG, ...) of one handwritten digit each, any size, "
-                        "dark on light or light on dark")
+                   help="image files (PNG, JPEG, ...) of one handwritten digit (or one item of the run's "
+                        "dataset) each, any size, dark on light or light on dark")
     p.add_argument("--top", type=_positive_int, default=3, help="classes to show per image (default: 3)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text (default: text)")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON instead of text, keyed by backend for a comparison (default: text)")
+
+
+def _predict_run(run, images, paths, top: int) -> list:
+    """Each image's predicted class and its ``top`` most probable classes (number, name, probability)."""
+    _, model = run.load_model()
+    classes = run.class_names()
+    proba = np.asarray(model.predict_proba(images.reshape(len(images), -1)))
+    results = []
+    for path, p in zip(paths, proba):
+        best = np.argsort(-p, kind="stable")[:min(top, len(p))]
+        results.append({"image": str(path), "prediction": int(best[0]), "name": classes[best[0]],
+                        "top": [{"class": int(c), "name": classes[c], "probability": float(p[c])} for c in best]})
+    return results
+
+
+def _answer(top: dict) -> str:
+    return f"{top['name']} ({100 * top['probability']:.1f}%)"
+
+
+def _agreement_sentence(results: dict) -> str:
+    """Whether the backends of a comparison give the same answers, chosen from them."""
+    answers = list(zip(*([r["prediction"] for r in rs] for rs in results.values())))
+    same = sum(len(set(a)) == 1 for a in answers)
+    if len(results) == 1:
+        return f"One backend: {next(iter(results))}."
+    if same == len(answers):
+        return f"{_every(len(results))} give the same answer for every image."
+    return f"{_every(len(results))} give the same answer for {same} of {len(answers)} images."
 
 
 def _run_predict(args) -> int:
     from .imaging import load_digit
-    from .runs import open_run
 
-    open_run(args.run_dir).saved_model()  # a bad run directory fails before any image is read
-    digits = np.stack([load_digit(path) for path in args.images])
-    _, backend, model = _load_run(args.run_dir)
-    proba = np.asarray(model.predict_proba(digits.reshape(len(digits), -1)))
-    top = min(args.top, proba.shape[1])
-    results = []
-    for path, p in zip(args.images, proba):
-        best = np.argsort(-p, kind="stable")[:top]
-        results.append({"image": path, "prediction": int(best[0]),
-                        "top": [{"class": int(c), "probability": float(p[c])} for c in best]})
+    comparison, runs = _open_runs(args.run_dir)  # a bad run directory fails before any image is read
+    images = np.stack([load_digit(path) for path in args.images])
+    results = {name: _predict_run(run, images, args.images, args.top) for name, run in runs.items()}
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps(results if comparison else next(iter(results.values())), indent=2))
+    elif comparison:
+        for i, path in enumerate(args.images):
+            print(f"{path}: " + "  ".join(f"{name} {_answer(rs[i]['top'][0])}" for name, rs in results.items()))
+        print(_agreement_sentence(results))
     else:
-        for r in results:
-            print(f"{r['image']}: " + "  ".join(f"{t['class']} ({100 * t['probability']:.1f}%)" for t in r["top"]))
+        for r in next(iter(results.values())):
+            print(f"{r['image']}: " + "  ".join(_answer(t) for t in r["top"]))
     return 0
 
 
@@ -470,9 +580,10 @@ COMMANDS = {
     "train": ("train one backend and save the run", _add_train, _run_train),
     "compare": ("train several backends on the same data and starting weights, side by side",
                 _add_compare, _run_compare),
-    "evaluate": ("test accuracy, per-class precision/recall and confusion matrix of a saved run",
-                 _add_evaluate, _run_evaluate),
-    "predict": ("classify image files of handwritten digits with a saved run", _add_predict, _run_predict),
+    "evaluate": ("test accuracy, per-class precision/recall and confusion matrix of a saved run "
+                 "(of every run of a comparison, side by side)", _add_evaluate, _run_evaluate),
+    "predict": ("classify image files of handwritten digits with a saved run (with every run of a "
+                "comparison, side by side)", _add_predict, _run_predict),
     "theory": (theory.DESCRIPTION, theory.add_arguments, theory.run),
     "bench": (bench.DESCRIPTION, bench.add_arguments, bench.run_command),
 }

@@ -1,4 +1,4 @@
-"""The PNG plots of a run: accuracy and loss per epoch, confusion matrix, misclassified digits.
+"""The PNG plots of a run: accuracy and loss per epoch, confusion matrix, misclassified images.
 
 Figures are drawn with matplotlib's object API (no pyplot, no global state, no
 display needed) and saved atomically.
@@ -59,10 +59,14 @@ def plot_loss(histories: dict, path, title: str = "Loss per epoch") -> Path:
     return _curves(histories, "loss", "loss", title, path, percent=False)
 
 
-def plot_confusion(cm, path, title: str = "Confusion matrix (test set)") -> Path:
-    """The confusion matrix ``cm`` (true class in rows, predicted in columns) with its counts."""
+def plot_confusion(cm, path, title: str = "Confusion matrix (test set)", classes=None) -> Path:
+    """The confusion matrix ``cm`` (true class in rows, predicted in columns) with its counts.
+
+    ``classes`` names the classes on the axes (default: their numbers).
+    """
     cm = np.asarray(cm)
     k = len(cm)
+    classes = _class_labels(classes, k)
     fig = Figure(figsize=(5.6, 5.0))
     ax = fig.add_subplot()
     # Logarithmic colours (linear below 1, so zeros work): the diagonal (thousands) would
@@ -73,8 +77,9 @@ def plot_confusion(cm, path, title: str = "Confusion matrix (test set)") -> Path
         for j in range(k):
             ax.text(j, i, str(int(cm[i, j])), ha="center", va="center", fontsize=7,
                     color="white" if norm(cm[i, j]) > 0.6 else "black")
-    ax.set_xticks(range(k))
-    ax.set_yticks(range(k))
+    long = max(len(c) for c in classes) > 2
+    ax.set_xticks(range(k), classes, rotation=45 if long else 0, ha="right" if long else "center")
+    ax.set_yticks(range(k), classes)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title)
@@ -82,30 +87,45 @@ def plot_confusion(cm, path, title: str = "Confusion matrix (test set)") -> Path
     return _save(fig, path)
 
 
+def _class_labels(classes, k: int) -> list:
+    """``classes`` as k strings; the class numbers if None."""
+    labels = [str(c) for c in range(k)] if classes is None else [str(c) for c in classes]
+    if len(labels) != k:
+        raise ValueError(f"classes names {len(labels)} classes, the data has {k}")
+    return labels
+
+
 def plot_misclassified(images, y_true, y_pred, path, max_images: int = 25,
-                       title: str = "Misclassified test digits (true -> predicted)") -> Path:
+                       title: str = "Misclassified test digits (true -> predicted)", classes=None) -> Path:
     """A grid of the first ``max_images`` images where ``y_pred != y_true``.
 
-    ``images`` of shape (n, 28, 28) or (n, 784). The digits are tiled into one
-    picture (one ``imshow``, far faster than an axes per digit), each under a
-    band with ``true -> predicted``. With no mistakes the figure says so.
+    ``images`` of shape (n, 28, 28) or (n, 784). The images are tiled into one
+    picture (one ``imshow``, far faster than an axes per image), each under a
+    band with ``true -> predicted``, in the names of ``classes`` (default:
+    the class numbers; names longer than a digit take two lines). With no
+    mistakes the figure says so.
     """
     images = np.asarray(images)
     images = images.reshape(len(images), 28, 28) if images.ndim == 2 else images
-    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:max_images]
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    names = None if classes is None else [str(c) for c in classes]
+    long = names is not None and max(len(n) for n in names) > 2
+    wrong = np.flatnonzero(y_true != y_pred)[:max_images]
     cols = 5
     rows = max(1, int(np.ceil(len(wrong) / cols)))
-    band, gap, side = 9, 2, 28  # label band above each tile, gap between tiles (pixels)
+    band, gap, side = (16 if long else 9), 2, 28  # label band above each tile, gap between tiles (pixels)
     cell_w, cell_h = side + gap, band + side + gap
     mosaic = np.zeros((rows * cell_h, cols * cell_w))
-    fig = Figure(figsize=(cols * 1.2, rows * 1.45 + 0.3))
+    fig = Figure(figsize=(cols * (1.5 if long else 1.2), rows * (1.75 if long else 1.45) + 0.3))
     ax = fig.add_subplot()
     for n, i in enumerate(wrong):
         r, c = divmod(n, cols)
         top, left = r * cell_h + band, c * cell_w
         mosaic[top:top + side, left:left + side] = images[i]
-        ax.text(left + side / 2, top - 1.5, f"{int(y_true[i])} -> {int(y_pred[i])}", ha="center", va="bottom",
-                fontsize=8, color="C3")
+        true, pred = (int(y_true[i]), int(y_pred[i])) if names is None else (names[y_true[i]], names[y_pred[i]])
+        label = f"{true}\n-> {pred}" if long else f"{true} -> {pred}"
+        ax.text(left + side / 2, top - 1.5, label, ha="center", va="bottom", fontsize=7 if long else 8,
+                color="C3", linespacing=1.0)
     ax.imshow(mosaic, cmap="gray_r", interpolation="nearest")
     if len(wrong) == 0:
         ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center", transform=ax.transAxes)

@@ -10,7 +10,7 @@ A training run directory holds::
     accuracy.png, loss.png, confusion.png, misclassified.png
 
 A comparison directory holds ``summary.json``, ``accuracy.png`` and one run
-directory per backend. Every file is written atomically: to a temporary file
+directory per backend (:func:`open_comparison`). Every file is written atomically: to a temporary file
 in the same directory, flushed to disk, then renamed over the target, so a
 crash or Ctrl-C leaves either the old file or the new one, never half of one.
 """
@@ -27,7 +27,7 @@ from .atomic import atomic_write, atomic_write_text
 from .history import History
 
 __all__ = ["RunError", "atomic_write", "atomic_write_text", "write_json", "read_json", "Run",
-           "default_run_dir", "open_run", "COMPARE_SUMMARY"]
+           "default_run_dir", "open_run", "is_comparison", "open_comparison", "COMPARE_SUMMARY"]
 
 CONFIG = "config.json"
 HISTORY_JSON = "history.json"
@@ -132,6 +132,20 @@ class Run:
     def read_metrics(self) -> dict:
         return read_json(self.file(METRICS))
 
+    def class_names(self) -> tuple:
+        """The names of the classes the run was trained on, by label.
+
+        ``config.json`` records them; a run written before it did gets those
+        of the dataset it names (:func:`ffnn.data.class_names`).
+        """
+        from .data import class_names
+
+        data = self.read_config().get("data") or {}
+        names = data.get("classes")
+        if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
+            return tuple(names)
+        return class_names(data.get("dataset", "mnist"), data.get("data_dir"))
+
     def model_file(self, backend: str) -> Path:
         """Where the model of ``backend`` lives in this run (its module's ``MODEL_FILE``)."""
         from .backends import get_backend
@@ -170,3 +184,29 @@ def open_run(path) -> Run:
             raise RunError(f"{path}: a comparison; give one of its backend runs ({hint})")
         raise RunError(f"{path}: not an ffnn run directory (no {CONFIG})")
     return Run(path)
+
+
+def is_comparison(path) -> bool:
+    """Whether ``path`` is a comparison directory written by ``ffnn compare``."""
+    path = Path(path)
+    return path.is_dir() and not (path / CONFIG).is_file() and (path / COMPARE_SUMMARY).is_file()
+
+
+def open_comparison(path) -> dict:
+    """The backend runs of the comparison at ``path``: ``{backend: Run}``, in the order ``summary.json`` lists them.
+
+    ``ffnn compare`` writes each backend's run into ``path/<backend>``; they
+    are found there, so a comparison directory can be moved or copied whole.
+    """
+    path = Path(path)
+    summary_file = path / COMPARE_SUMMARY
+    backends = read_json(summary_file).get("backends")
+    if not isinstance(backends, dict) or not backends:
+        raise RunError(f"{summary_file}: lists no backend runs")
+    runs = {}
+    for name in backends:
+        run = Run(path / name)
+        if not run.file(CONFIG).is_file():
+            raise RunError(f"{path}: the {name} run listed in {COMPARE_SUMMARY} is missing ({run.path})")
+        runs[name] = run
+    return runs
