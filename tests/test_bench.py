@@ -9,6 +9,7 @@ ratio is within its goal.
 import importlib.util
 import json
 import statistics
+from pathlib import Path
 
 import pytest
 
@@ -115,7 +116,10 @@ def test_quick_ratios_are_quotients_of_reported_times(quick):
     if HAVE["tensorflow"]:
         assert ("tensorflow", "keras_plain", True) in pairs
     for t in results["targets"]:
-        assert t["met"] == (t["value"] <= t["at_most"] if "at_most" in t else t["value"] >= t["at_least"])
+        if t["judged"]:
+            assert t["met"] == (t["value"] <= t["at_most"] if "at_most" in t else t["value"] >= t["at_least"])
+        else:
+            assert t["met"] is None and t["not_judged"]
 
 
 @pytest.mark.slow
@@ -139,3 +143,40 @@ def test_quick_markdown_lists_every_row(quick):
     assert sum(line.startswith(f"| {a['backend']} |") for line in table for a in results["accuracy"]) == \
         len(results["accuracy"])
     assert results["date"] in report
+
+
+def test_quick_mode_judges_only_what_it_can(tmp_path):
+    timings = [_t("floor", 128, 2.0), _t("numpy", 128, 3.0), _t("torch", 128, 4.0), _t("torch_plain", 128, 5.0),
+               _t("numpy", 1, 1.0), _t("torch", 1, 1.5), _t("torch_plain", 1, 0.5)]
+    accuracy = [dict(backend="numpy", batch_size=64, test_accuracy=0.7776)]
+    ratios = bench.compute_ratios(timings)
+    full = {(t["what"], t["batch_size"]): t for t in bench._targets(ratios, accuracy)}
+    quick = {(t["what"], t["batch_size"]): t for t in bench._targets(ratios, accuracy, "quick")}
+    assert full.keys() == quick.keys() and all(t["judged"] for t in full.values())
+    # Quick mode times batch 128 on 6,000 samples (>= 5,000): judged as in the full run.
+    for key in [("ffnn numpy backend / matmul floor", 128), ("ffnn torch backend / plain PyTorch loop", 128)]:
+        assert quick[key]["judged"] and quick[key]["met"] is full[key]["met"] is True
+    # Batch 1 on 300 samples, and accuracy after 1 epoch on 10,000 images: not judged, with the reason.
+    for key, reason in [(("ffnn numpy backend / ffnn torch backend", 1), "batch 1 timed on 300 samples"),
+                        (("ffnn torch backend / plain PyTorch loop", 1), "batch 1 timed on 300 samples"),
+                        (("numpy backend test accuracy", 64), "after 1 epoch(s) on 10,000 images")]:
+        assert not quick[key]["judged"] and quick[key]["met"] is None and reason in quick[key]["not_judged"]
+    assert full[("ffnn torch backend / plain PyTorch loop", 1)]["met"] is False  # 3.0x: the full run says "no"
+    assert full[("numpy backend test accuracy", 64)]["met"] is False
+
+
+def test_markdown_says_which_targets_a_quick_run_judges():
+    results = json.loads((Path(__file__).parents[1] / "benchmarks" / "results" / "latest.json").read_text())
+    full_report = bench.render_markdown(results)
+    n = len(results["targets"])
+    assert "not judged" not in full_report
+    met = sum(t["met"] for t in results["targets"])
+    assert (f"All {n} targets are met." if met == n else f"{met} of {n} targets are met.") in full_report
+    results = dict(results, mode="quick", targets=bench._targets(results["ratios"], results["accuracy"], "quick"))
+    report = bench.render_markdown(results)
+    judged = [t for t in results["targets"] if t["judged"]]
+    assert 0 < len(judged) < n
+    rows = [line for line in report.splitlines() if line.endswith("| not judged in quick mode |")]
+    assert len(rows) == n - len(judged)
+    assert f"This quick run judges {len(judged)} of {n} targets" in report
+    assert sum(line.endswith("| no |") for line in report.splitlines()) == sum(t["met"] is False for t in judged)
