@@ -415,3 +415,134 @@ def test_early_stopping_without_validation_fails_before_writing(tmp_path, capsys
                       "--out", out)
     assert rc != 0 and err.startswith("ffnn: error: --early-stopping needs a validation set")
     assert not out.exists()
+
+
+# ------------------------------------------------- comparisons, class names
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory):
+    """numpy and torch trained side by side by ``ffnn compare`` (one epoch on 500 images)."""
+    pytest.importorskip("torch")
+    out = tmp_path_factory.mktemp("comparison") / "cmp"
+    assert main(["compare", "--backends", "numpy,torch", *TINY, "--device", "cpu", "--out", str(out)]) == 0
+    return out
+
+
+def test_evaluate_a_comparison_side_by_side(comparison, capsys):
+    rc, out, err = ffnn(capsys, "evaluate", comparison)
+    assert rc == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[2].split() == ["numpy", "torch"]
+    metrics = {b: json.loads((comparison / b / "metrics.json").read_text()) for b in ("numpy", "torch")}
+    accuracy = next(line for line in lines if line.startswith("test accuracy"))
+    assert accuracy.split()[2:] == [f"{100 * metrics[b]['test_accuracy']:.2f}%" for b in ("numpy", "torch")]
+    for c in range(10):  # the recall of each class, as each run's metrics.json has it
+        row = next(line for line in lines if line.startswith(f"  {c} "))
+        assert row.split()[1:] == [f"{100 * metrics[b]['per_class'][c]['recall']:.2f}%" for b in ("numpy", "torch")]
+    rc, out, _ = ffnn(capsys, "evaluate", comparison, "--json")
+    side_by_side = json.loads(out)
+    assert rc == 0 and list(side_by_side) == ["numpy", "torch"]
+    for backend in ("numpy", "torch"):  # the same as evaluating each backend's run by itself
+        rc, out, _ = ffnn(capsys, "evaluate", comparison / backend, "--json")
+        assert rc == 0 and side_by_side[backend] == json.loads(out)
+
+
+def test_predict_a_comparison_side_by_side(comparison, mnist, tmp_path, capsys):
+    paths, _ = _digit_files(tmp_path, mnist, 3)
+    rc, out, err = ffnn(capsys, "predict", comparison, *paths, "--json")
+    side_by_side = json.loads(out)
+    assert rc == 0 and err == "" and list(side_by_side) == ["numpy", "torch"]
+    for backend in ("numpy", "torch"):
+        rc, out, _ = ffnn(capsys, "predict", comparison / backend, *paths, "--json")
+        assert rc == 0 and side_by_side[backend] == json.loads(out)
+    rc, out, _ = ffnn(capsys, "predict", comparison, *paths)
+    lines = out.strip().splitlines()
+    assert rc == 0 and len(lines) == 4
+    for path, line, i in zip(paths, lines, range(3)):
+        answers = " ".join(f"{b} {side_by_side[b][i]['name']} ({100 * side_by_side[b][i]['top'][0]['probability']:.1f}%)"
+                           for b in ("numpy", "torch"))
+        assert line.split() == f"{path}: {answers}".split()
+    same = sum(side_by_side["numpy"][i]["prediction"] == side_by_side["torch"][i]["prediction"] for i in range(3))
+    assert lines[3] == ("Both backends give the same answer for every image." if same == 3
+                        else f"Both backends give the same answer for {same} of 3 images.")
+
+
+def test_comparison_with_a_missing_run_is_one_line(comparison, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    shutil.copytree(comparison, broken)
+    shutil.rmtree(broken / "torch")
+    rc, _, err = ffnn(capsys, "evaluate", broken)
+    assert rc == 1 and err.count("\n") == 1 and "the torch run listed in summary.json is missing" in err
+
+
+NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+@pytest.fixture(scope="module")
+def named_data_dir(mnist, tmp_path_factory):
+    """The first 300 MNIST training and 200 test images as IDX files, with a classes.txt of the digits' words."""
+    import gzip
+
+    d = tmp_path_factory.mktemp("named")
+    (x, y), (xt, yt) = mnist
+    for name, array in [("train-images-idx3-ubyte", x[:300]), ("train-labels-idx1-ubyte", y[:300]),
+                        ("t10k-images-idx3-ubyte", xt[:200]), ("t10k-labels-idx1-ubyte", yt[:200])]:
+        header = (0x803 if array.ndim == 3 else 0x801).to_bytes(4, "big") + b"".join(
+            n.to_bytes(4, "big") for n in array.shape)
+        (d / f"{name}.gz").write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
+    (d / "classes.txt").write_text("\n".join(NAMES) + "\n")
+    return d
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "tensorflow"])
+def test_class_names_survive_save_and_load(backend, named_data_dir, mnist, tmp_path, capsys):
+    needs(backend)
+    out = tmp_path / backend
+    rc, _, err = ffnn(capsys, "train", "--backend", backend, "--data-dir", named_data_dir, "--epochs", "1",
+                      "--batch-size", "30", "--device", "cpu", "--out", out)
+    assert rc == 0, err
+    assert json.loads((out / "config.json").read_text())["data"]["classes"] == NAMES
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["classes"] == NAMES and [r["name"] for r in metrics["per_class"]] == NAMES
+    rc, text, _ = ffnn(capsys, "evaluate", out)
+    assert rc == 0 and "3 three" in text and "on 200 images" in text
+    rc, text, _ = ffnn(capsys, "evaluate", out, "--json")
+    assert json.loads(text)["per_class"][7]["name"] == "seven"
+    paths, _ = _digit_files(tmp_path, mnist, 2)
+    rc, text, _ = ffnn(capsys, "predict", out, *paths, "--json")
+    for r in json.loads(text):
+        assert r["name"] == NAMES[r["prediction"]] and all(t["name"] == NAMES[t["class"]] for t in r["top"])
+
+
+def test_plots_use_class_names(monkeypatch, tmp_path):
+    from ffnn import plots
+    from ffnn.data import FASHION_MNIST_CLASSES
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig))
+    images = np.zeros((4, 784))
+    plots.plot_misclassified(images, [7, 5, 1, 9], [5, 5, 3, 7], tmp_path / "m.png",
+                             title="Misclassified test images (true -> predicted)", classes=FASHION_MNIST_CLASSES)
+    plots.plot_misclassified(images, [7, 5], [5, 5], tmp_path / "d.png")
+    plots.plot_confusion(np.eye(10, dtype=int), tmp_path / "c.png", classes=FASHION_MNIST_CLASSES)
+    ax = figures[0].axes[0]
+    assert ax.get_title() == "Misclassified test images (true -> predicted)"
+    assert [t.get_text() for t in ax.texts] == ["Sneaker\n-> Sandal", "Trouser\n-> Dress", "Ankle boot\n-> Sneaker"]
+    digits = figures[1].axes[0]
+    assert digits.get_title() == "Misclassified test digits (true -> predicted)"
+    assert [t.get_text() for t in digits.texts] == ["7 -> 5"]
+    confusion = figures[2].axes[0]
+    assert [t.get_text() for t in confusion.get_xticklabels()] == list(FASHION_MNIST_CLASSES)
+    assert [t.get_text() for t in confusion.get_yticklabels()] == list(FASHION_MNIST_CLASSES)
+
+
+@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
+                    reason="Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
+def test_fashion_mnist_speaks_of_garments(tmp_path, capsys):
+    out = tmp_path / "fashion"
+    rc, _, err = ffnn(capsys, "train", "--dataset", "fashion-mnist", *TINY, "--out", out)
+    assert rc == 0, err
+    assert json.loads((out / "config.json").read_text())["data"]["classes"][7] == "Sneaker"
+    rc, text, _ = ffnn(capsys, "evaluate", out)
+    assert rc == 0 and "7 Sneaker" in text and "9 Ankle boot" in text
