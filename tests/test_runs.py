@@ -164,3 +164,39 @@ def test_confusion_matrix_by_hand():
     np.testing.assert_allclose(recall, [1 / 2, 1 / 1, 2 / 3])
     with pytest.raises(ValueError, match="y_pred must be in 0..2, got 0..3"):
         confusion_matrix([0, 1], [0, 3], 3)
+
+
+# ----------------------------------------------------------------- comparisons
+
+
+def test_open_comparison_finds_its_runs_in_summary_order(tmp_path):
+    from ffnn.runs import is_comparison, open_comparison
+
+    cmp = tmp_path / "cmp"
+    write_json(cmp / "summary.json", {"backends": {"torch": {"run_dir": "elsewhere/torch"}, "numpy": {}}})
+    for name in ("numpy", "torch"):
+        write_json(cmp / name / "config.json", {"backend": name})
+    assert is_comparison(cmp) and not is_comparison(cmp / "numpy") and not is_comparison(tmp_path / "nowhere")
+    runs = open_comparison(cmp)
+    assert list(runs) == ["torch", "numpy"]  # summary.json's order; found under cmp/, not at the stored run_dir
+    assert [r.path for r in runs.values()] == [cmp / "torch", cmp / "numpy"]
+    write_json(cmp / "summary.json", {"backends": {}})
+    with pytest.raises(RunError, match="summary.json: lists no backend runs"):
+        open_comparison(cmp)
+    write_json(cmp / "summary.json", {"backends": {"numpy": {}, "tensorflow": {}}})
+    with pytest.raises(RunError, match="the tensorflow run listed in summary.json is missing"):
+        open_comparison(cmp)
+
+
+def test_run_class_names_from_config_or_dataset(tmp_path):
+    from ffnn.data import DIGITS, FASHION_MNIST_CLASSES
+
+    run = Run(tmp_path)
+    write_json(tmp_path / "config.json", {"backend": "numpy", "data": {"dataset": "mnist",
+                                                                       "classes": list("abcdefghij")}})
+    assert run.class_names() == tuple("abcdefghij")
+    # A run written before config.json recorded the names: those of the dataset it names.
+    write_json(tmp_path / "config.json", {"backend": "numpy", "data": {"dataset": "fashion-mnist"}})
+    assert run.class_names() == FASHION_MNIST_CLASSES
+    write_json(tmp_path / "config.json", {"backend": "numpy"})
+    assert run.class_names() == DIGITS
