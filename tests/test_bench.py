@@ -180,3 +180,12 @@ def test_markdown_says_which_targets_a_quick_run_judges():
     assert len(rows) == n - len(judged)
     assert f"This quick run judges {len(judged)} of {n} targets" in report
     assert sum(line.endswith("| no |") for line in report.splitlines()) == sum(t["met"] is False for t in judged)
+
+
+def test_markdown_warns_when_the_machine_was_busy():
+    results = json.loads((Path(__file__).parents[1] / "benchmarks" / "results" / "latest.json").read_text())
+    cores = results["machine"]["usable_cores"]
+    quiet = dict(results, machine=dict(results["machine"], load_average=[cores - 0.5, 0, 0]))
+    busy = dict(results, machine=dict(results["machine"], load_average=[cores + 5.0, 0, 0]))
+    assert "the machine was busy" not in bench.render_markdown(quiet)
+    assert f"busy before the run began (load {cores + 5.0:.1f} on {cores} usable cores)" in bench.render_markdown(busy)

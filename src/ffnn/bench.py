@@ -597,6 +597,9 @@ def _md_header(results: dict) -> list:
     if load:
         end = m.get("load_average_end") or load
         lines.append(f"- load average (1 min) at start {load[0]:.2f}, at end {end[0]:.2f}")
+        if load[0] >= m["usable_cores"]:
+            lines.append(f"- the machine was busy before the run began (load {load[0]:.1f} on {m['usable_cores']} "
+                         f"usable cores): other work shared the CPUs, so these times are not worth keeping")
     blas = ", ".join(f"{b['api']} {b['version']} ({b['threads']} threads)" for b in (m.get("numpy_blas") or []))
     lines.append(f"- Python {m['python']}, NumPy {m['numpy']}" + (f" with {blas}" if blas else ""))
     if m.get("torch"):
