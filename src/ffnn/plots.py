@@ -59,6 +59,14 @@ def plot_loss(histories: dict, path, title: str = "Loss per epoch") -> Path:
     return _curves(histories, "loss", "loss", title, path, percent=False)
 
 
+def _class_labels(classes, k: int) -> list:
+    """``classes`` as k strings; the class numbers if None."""
+    labels = [str(c) for c in range(k)] if classes is None else [str(c) for c in classes]
+    if len(labels) != k:
+        raise ValueError(f"classes names {len(labels)} classes, the data has {k}")
+    return labels
+
+
 def plot_confusion(cm, path, title: str = "Confusion matrix (test set)", classes=None) -> Path:
     """The confusion matrix ``cm`` (true class in rows, predicted in columns) with its counts.
 
@@ -85,14 +93,6 @@ def plot_confusion(cm, path, title: str = "Confusion matrix (test set)", classes
     ax.set_title(title)
     fig.colorbar(im, ax=ax, label="count (log scale)")
     return _save(fig, path)
-
-
-def _class_labels(classes, k: int) -> list:
-    """``classes`` as k strings; the class numbers if None."""
-    labels = [str(c) for c in range(k)] if classes is None else [str(c) for c in classes]
-    if len(labels) != k:
-        raise ValueError(f"classes names {len(labels)} classes, the data has {k}")
-    return labels
 
 
 def plot_misclassified(images, y_true, y_pred, path, max_images: int = 25,
