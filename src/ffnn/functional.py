@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "relu", "relu_backward", "ACTIVATIONS",
+__all__ = ["sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "relu", "relu_backward", "ACTIVATIONS", "HE_INIT",
            "softmax", "log_softmax", "forward", "mse", "mse_grad", "cross_entropy", "cross_entropy_grad", "nll",
            "LOSSES"]
 
@@ -84,6 +84,10 @@ def relu_backward(da, a, out=None, tmp=None):
 #: Each backward needs only the layer's output ``A``, so training may overwrite ``Z`` with ``A``.
 ACTIVATIONS = {"sigmoid": (sigmoid, sigmoid_backward), "tanh": (tanh, tanh_backward),
                "relu": (relu, relu_backward)}
+
+#: Hidden activations whose layers start from He's initialisation (:func:`ffnn.weights.init_weights`);
+#: the others start from Glorot's.
+HE_INIT = frozenset({"relu"})
 
 
 def softmax(z, out=None):

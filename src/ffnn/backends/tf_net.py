@@ -119,13 +119,16 @@ from ..training import check_xy, fit_arrays
 from ..weights import check_weights, init_weights
 from . import model_path
 
-__all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTf", "TimeBasedLearningRate", "build", "load"]
+__all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTf", "TimeBasedLearningRate", "MomentumSGD", "build", "load"]
 
 BACKEND = "tensorflow"
 MODEL_FILE = "model.keras"
 _RENAMED = {"layer_sizes": "sizes", "seed": "random_state"}  # config name -> problem set's name
 
 _EVAL_BATCH = 8192  # rows per forward pass when evaluating a whole set
+
+#: ``activation name -> Keras activation``: the framework's side of :data:`ffnn.functional.ACTIVATIONS`.
+ACTIVATIONS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu"}
 
 
 def resolve_device(device: str = "auto"):
@@ -175,6 +178,45 @@ def _keras_rate(schedule):
     raise ValueError(f"the tensorflow backend supports Constant and TimeBased schedules, got {schedule!r}")
 
 
+@keras.saving.register_keras_serializable(package="ffnn")
+class MomentumSGD(keras.optimizers.Optimizer):
+    r"""SGD with momentum in PyTorch's convention (``torch.optim.SGD``), which the NumPy backend shares.
+
+    For each variable :math:`w` with gradient :math:`g` and velocity :math:`v`
+    (zero at the start), at learning rate :math:`\eta` and momentum :math:`\mu`:
+
+    .. math:: v \leftarrow \mu v + g, \qquad w \leftarrow w - \eta v
+
+    Keras's own ``SGD`` keeps :math:`v \leftarrow \mu v - \eta g,\ w \leftarrow w + v`,
+    the same steps at a constant rate but not when the rate changes from step
+    to step (as :class:`TimeBasedLearningRate`'s does). ``momentum=0`` is plain SGD.
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, name="momentum_sgd", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}")
+        self.momentum = float(momentum)
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.velocities = self.add_optimizer_variables(variables, "velocity") if self.momentum else []
+
+    def update_step(self, gradient, variable, learning_rate):
+        learning_rate = keras.ops.cast(learning_rate, variable.dtype)
+        step = keras.ops.cast(gradient, variable.dtype)
+        if self.momentum:
+            v = self.velocities[self._get_variable_index(variable)]
+            self.assign(v, keras.ops.add(keras.ops.multiply(v, keras.ops.cast(self.momentum, variable.dtype)), step))
+            step = v
+        self.assign_sub(variable, keras.ops.multiply(step, learning_rate))
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum}
+
+
 class _OnBatch(keras.callbacks.Callback):
     """Reports each finished batch's size to the shared progress bar."""
 
@@ -190,7 +232,7 @@ class _OnBatch(keras.callbacks.Callback):
 
 @keras.saving.register_keras_serializable(package="ffnn")
 class NeuralNetworkTf(keras.Sequential):
-    """A fully-connected classifier: sigmoid hidden layers, softmax output.
+    """A fully-connected classifier: sigmoid (or tanh, ReLU) hidden layers, softmax output.
 
     Parameters
     ----------
@@ -200,20 +242,23 @@ class NeuralNetworkTf(keras.Sequential):
     random_state : int, default 1
         Seeds the initial weights (:func:`ffnn.weights.init_weights`, the same
         as the other backends') and the shuffling of ``compile_and_fit``.
-    train_config : TrainConfig, optional
-        The shared configuration ``fit_arrays`` trains with (its
-        ``layer_sizes`` and ``seed`` must match); by default
-        ``TrainConfig(layer_sizes=sizes, seed=random_state)``.
+    activation : {"sigmoid", "tanh", "relu"}, default "sigmoid"
+        The hidden layers' activation.
+    momentum : float in [0, 1), default 0.0
+        The momentum of :class:`MomentumSGD`; 0 is plain SGD.
+    config : TrainConfig, optional
+        The shared configuration, used instead of the arguments above (which
+        must then keep their defaults); ``fit_arrays`` trains with it and
+        :func:`build` passes it. By default
+        ``TrainConfig(layer_sizes=sizes, seed=random_state, activation=activation, momentum=momentum)``.
     """
 
-    def __init__(self, sizes, random_state=1, *, train_config=None, name=None):
-        config = (TrainConfig.from_names(_RENAMED, sizes=sizes, random_state=random_state)
-                  if train_config is None else train_config)
-        if not isinstance(config, TrainConfig):
-            raise ValueError(f"train_config must be a TrainConfig, got {config!r}")
-        if config.layer_sizes != tuple(sizes) or config.seed != random_state:
-            raise ValueError(f"train_config has layer_sizes={config.layer_sizes} and seed={config.seed}, "
-                             f"but sizes={tuple(sizes)} and random_state={random_state!r}")
+    def __init__(self, sizes=None, random_state=1, activation="sigmoid", momentum=0.0, *, config=None, name=None):
+        if sizes is None and config is None:
+            raise ValueError("give sizes (the layer sizes) or a config")
+        config = TrainConfig.for_class(config, _RENAMED, dict(
+            sizes=sizes, random_state=random_state, activation=activation, momentum=momentum),
+            NeuralNetworkTf.__init__)
         if config.loss != "cross-entropy":
             raise ValueError(f"the tensorflow backend trains with loss='cross-entropy' only, got {config.loss!r}")
         super().__init__(name=name)
@@ -222,22 +267,20 @@ class NeuralNetworkTf(keras.Sequential):
         self.add(keras.Input(shape=(self.sizes[0],), dtype=config.dtype))
         for i, units in enumerate(self.sizes[1:], start=1):
             last = i == len(self.sizes) - 1
-            self.add(keras.layers.Dense(units, activation="softmax" if last else "sigmoid", dtype=config.dtype,
-                                        name="output" if last else f"hidden_{i}"))
-        self.import_weights(init_weights(self.sizes, self.random_state, config.dtype))
+            self.add(keras.layers.Dense(units, activation="softmax" if last else ACTIVATIONS[config.activation],
+                                        dtype=config.dtype, name="output" if last else f"hidden_{i}"))
+        self.import_weights(init_weights(self.sizes, self.random_state, config.dtype, config.activation))
         self.history_ = None
         self._device = None  # a tf.device name set by build(), or None for TensorFlow's placement
         self._compiled_rate = None  # the shared schedule the model is compiled for, as (type, value)
 
     def get_config(self):
-        return {"sizes": list(self.sizes), "random_state": self.random_state, "name": self.name,
-                "train_config": self.train_config.to_dict()}
+        return {"name": self.name, "config": self.train_config.to_dict()}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config["train_config"] = TrainConfig.from_dict(config["train_config"])
-        return cls(**config)
+        saved = config.get("config", config.get("train_config"))  # files saved by older versions say "train_config"
+        return cls(config=TrainConfig.from_dict(saved), name=config.get("name"))
 
     # ------------------------------------------------------------ Trainable
 
@@ -286,7 +329,7 @@ class NeuralNetworkTf(keras.Sequential):
         key = (type(schedule).__name__, getattr(schedule, "initial_learning_rate", None),
                getattr(schedule, "learning_rate", None))
         if self._compiled_rate != key:
-            self.compile(optimizer=keras.optimizers.SGD(learning_rate=_keras_rate(schedule)),
+            self.compile(optimizer=MomentumSGD(_keras_rate(schedule), self.train_config.momentum),
                          loss=keras.losses.SparseCategoricalCrossentropy())
             self._compiled_rate = key
 
@@ -323,7 +366,8 @@ class NeuralNetworkTf(keras.Sequential):
                 raise ValueError("validation_data must be an (x_val, y_val) pair")
             validation_data = self._xy(*validation_data, "x_val", one_hot_labels)
         loss = "categorical_crossentropy" if one_hot_labels else "sparse_categorical_crossentropy"
-        self.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate), loss=loss, metrics=["accuracy"])
+        self.compile(optimizer=MomentumSGD(learning_rate, self.train_config.momentum), loss=loss,
+                     metrics=["accuracy"])
         self._compiled_rate = None
         keras.utils.set_random_seed(self.random_state)  # Keras's shuffling of the batches
         with self._placement():
@@ -373,7 +417,7 @@ def build(config: TrainConfig, device: str = "auto") -> NeuralNetworkTf:
     """A fresh :class:`NeuralNetworkTf` for ``config`` on ``device`` (``"auto"``, ``"cpu"``, ``"gpu"``)."""
     name = resolve_device(device)
     with tf.device(name) if name else contextlib.nullcontext():
-        model = NeuralNetworkTf(config.layer_sizes, config.seed, train_config=config)
+        model = NeuralNetworkTf(config=config)
     model._device = name
     return model
 
