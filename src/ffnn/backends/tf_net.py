@@ -274,6 +274,17 @@ class NeuralNetworkTf(keras.Sequential):
         self._device = None  # a tf.device name set by build(), or None for TensorFlow's placement
         self._compiled_rate = None  # the shared schedule the model is compiled for, as (type, value)
 
+    def call(self, inputs, training=None, mask=None):
+        """The layers on ``inputs`` as rows: (n, 28, 28) images are flattened to (n, 784) first, and uint8
+        pixels scaled to [0, 1] as :func:`ffnn.data.prepare_images` does, so ``predict``, ``evaluate`` and
+        calling the model take what ``compile_and_fit`` takes."""
+        inputs = tf.convert_to_tensor(inputs)
+        if inputs.dtype == tf.uint8:
+            inputs = tf.cast(inputs, self.train_config.dtype) / 255.0
+        # (n, 28, 28) -> (n, 784); a sample of another size fails here, naming both sizes.
+        inputs = tf.reshape(inputs, tf.stack([tf.shape(inputs)[0], self.sizes[0]]))
+        return super().call(inputs, training=training, mask=mask)
+
     def get_config(self):
         return {"name": self.name, "config": self.train_config.to_dict()}
 
