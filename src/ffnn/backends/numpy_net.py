@@ -109,7 +109,7 @@ class NeuralNetwork:
     epochs : int, default 50
     learning_rate : float, default 0.01
         With ``loss="mse"`` the gradients are small (the softmax Jacobian
-        shrinks them), so it takes rates of 1 and more (README: settings that reach 98%).
+        shrinks them), so it takes rates of 1 and more (``docs/backends.md``).
     random_state : int, default 1
         Seeds the initial weights (:func:`ffnn.weights.init_weights`) and the
         order of the samples in each epoch.

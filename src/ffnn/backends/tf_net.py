@@ -1,76 +1,22 @@
-r"""The network in Keras 3 (TensorFlow): the problem set's class, repaired.
+r"""The network in Keras 3 (TensorFlow): the problem set's ``NeuralNetworkTf``, repaired.
 
-The problem set supplied this class, which does not learn::
+:class:`NeuralNetworkTf` is a ``keras.Sequential`` of ``Dense`` layers:
+``sizes[0]`` is the input shape, the hidden layers use the configured
+activation (sigmoid, tanh or ReLU), the output is a softmax, the loss is the
+categorical cross-entropy and the optimizer :class:`MomentumSGD` (PyTorch's
+momentum convention; plain SGD at ``momentum=0``). It starts from
+:func:`ffnn.weights.init_weights`, so for the same seed it holds the other
+backends' initial weights (a ``Dense`` kernel is ``W`` as it is).
 
-    class NeuralNetworkTf(tf.keras.Sequential):
-      def __init__(self, sizes, random_state=1):
-        super().__init__()
-        self.sizes = sizes
-        self.random_state = random_state
-        tf.random.set_seed(random_state)
-        for i in range(0, len(sizes)):
-          if i == len(sizes) - 1:
-            self.add(tf.keras.layers.Dense(sizes[i], activation='sigmoid'))
-          else:
-            self.add(tf.keras.layers.Dense(sizes[i], activation='softmax'))
-      def compile_and_fit(self, x_train, y_train, epochs=50, learning_rate=0.01,
-                          batch_size=1, validation_data=None):
-        optimizer = tf.keras.optimizers.Adam(learning_rate=learning_rate)
-        self.compile(loss='binary_crossentropy', optimizer=optimizer, metrics=['accuracy'])
-        eval = self.fit(x_train, y_train, epochs=epochs, batch_size=batch_size,
-                        validation_data=validation_data)
-        return eval
+Every way in takes images (n, 28, 28) as ``keras.datasets.mnist`` gives them,
+uint8 or float, as well as rows (n, 784): ``compile_and_fit`` (the problem
+set's), ``fit_arrays`` (the shared loop, :func:`ffnn.training.fit_arrays`),
+``predict_proba``, and Keras's own ``predict``, ``evaluate`` and calling the
+model. :class:`TimeBasedLearningRate` is the problem set's schedule as a Keras
+``LearningRateSchedule``. Models save to ``.keras`` and load in safe mode.
 
-Its three mistakes, and what this module does instead:
-
-1. **Swapped activations.** Softmax on the hidden layers squeezes each
-   hidden vector onto the probability simplex (its units compete and sum to
-   1, so with 128 units each is about 1/128 and carries almost no signal),
-   while a sigmoid on the output gives 10 independent numbers that are not a
-   distribution over the classes. Here the hidden layers are sigmoid and the
-   output is softmax, so ``predict`` returns rows that sum to 1.
-2. **Binary cross-entropy for 10 exclusive classes.** Keras's
-   ``binary_crossentropy`` treats each of the 10 outputs as its own yes/no
-   problem and averages them: 9 of the 10 targets are 0, so a network that
-   outputs "no" everywhere already scores a low loss, and the ``accuracy``
-   metric it pairs with becomes binary accuracy (90% for all-zero outputs).
-   Here the loss is the categorical cross-entropy
-   :math:`-\frac1n\sum_s \log p_{s, y_s}` (``categorical_crossentropy`` for
-   one-hot labels, ``sparse_categorical_crossentropy`` for integer labels:
-   the same number).
-3. **The input size became a layer, and the images were never flattened.**
-   ``sizes[0] = 784`` is the number of inputs, but the loop made it a
-   784-unit Dense layer (a network 784-784-128-32-10 with an extra softmax
-   layer), and a Dense layer on (n, 28, 28) images acts on each row of 28
-   pixels separately, giving (n, 28, 10) outputs that do not match the (n, 10)
-   labels. Here ``sizes[0]`` is the ``Input`` shape, layers are 784-...-10,
-   and (n, 28, 28) images are flattened to (n, 784) before they reach the model.
-
-**Optimizer.** The problem set asks for gradient descent, so training uses
-plain ``keras.optimizers.SGD`` (no momentum) like the NumPy and PyTorch
-backends, not Adam: Adam's step is about ``learning_rate`` per weight whatever
-the gradient, so :class:`TimeBasedLearningRate`'s rates of 10 down to 1 would
-wreck it, while for SGD they are reasonable steps on a mean loss.
-
-**Batch size.** :class:`TimeBasedLearningRate` starts at rates 10, 9, ...,
-2 for nine steps; on a mean loss these steps are large enough to saturate the
-sigmoid units of the second hidden layer (their gradient ``a (1 - a)`` then
-vanishes), and the network recovers only through later steps at rate 1. With
-the problem set's ``batch_size=1`` it never does: single-sample steps at rate
-10 blow the weights up (loss about 28 after ten steps), and the network
-predicts one class for good (10% accuracy after 5 epochs on 5,000 images).
-Batches of 8 to 32 recover, and 16 is the batch size to use: the problem
-set's 784-128-32-10 reaches 88% validation accuracy after 5 epochs on 5,000
-images with it (32: 57%), and after one epoch of full MNIST 85% with 32.
-Larger batches take fewer steps per epoch and stay stuck longer (one epoch of
-full MNIST: 50% with 128, 12% with 1,024).
-
-**The shared interface.** ``fit_arrays`` trains through
-:func:`ffnn.training.fit_arrays` like the other backends: the optimizer's
-rate is a ``LearningRateSchedule`` evaluated at ``optimizer.iterations``
-(which ``train_epoch`` sets to the shared step count), and each epoch is one
-compiled ``keras.Model.fit`` over a ``tf.data`` pipeline that gathers the
-batches in the shared order.
+The problem set's original class, its mistakes and the measurements behind
+the advice on batch sizes are in ``docs/backends.md``.
 """
 from __future__ import annotations
 

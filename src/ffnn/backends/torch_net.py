@@ -192,7 +192,7 @@ class NeuralNetworkTorch(nn.Module):
         The learning rate follows ``schedule`` step by step across epochs;
         ``batch_size`` and ``shuffle`` are the loader's own.
         """
-        def train_epoch(epoch, step, schedule, on_batch):
+        def train_epoch(step, schedule, on_batch):
             self.train()
             for images, labels in train_loader:
                 xb, yb = self._batch(images, labels)
@@ -201,15 +201,12 @@ class NeuralNetworkTorch(nn.Module):
                 on_batch(len(yb))
             return step
 
-        def evaluate(which):
-            return self._evaluate_loader(train_loader if which == "train" else val_loader)
-
         try:
             n_train = len(train_loader.dataset)
         except (AttributeError, TypeError):  # an iterable without a sized dataset
             n_train = None
-        self.history_ = fit_loop(self, self.train_config, n_train, train_epoch, evaluate, val_loader is not None,
-                                 verbose=verbose, label=BACKEND, on_epoch_end=on_epoch_end, stream=stream)
+        self.history_ = fit_loop(self, self.train_config, n_train, train_epoch, self._evaluate_loader, train_loader,
+                                 val_loader, verbose=verbose, label=BACKEND, on_epoch_end=on_epoch_end, stream=stream)
         return self.history_
 
     def _inputs(self, x):
