@@ -238,7 +238,7 @@ def test_keras_methods_take_28_by_28_images(mnist):
 
 def test_save_load_keeps_weights_and_schedule(tmp_path, mnist_small):
     x, y, xv, _ = mnist_small
-    model = NeuralNetworkTf(sizes=[784, 16, 10], random_state=2)
+    model = NeuralNetworkTf(sizes=[784, 16, 10], random_state=2, momentum=0.5)
     model.compile_and_fit(x[:100], one_hot(y[:100]), epochs=1, learning_rate=TimeBasedLearningRate(10),
                           batch_size=20, verbose=0)
     path = model.save_model(tmp_path)
@@ -250,6 +250,7 @@ def test_save_load_keeps_weights_and_schedule(tmp_path, mnist_small):
         assert lr["class_name"] == "TimeBasedLearningRate" and lr["config"] == {"initial_learning_rate": 10}
         assert int(loaded.optimizer.iterations.numpy()) == 5
         assert float(loaded.optimizer.learning_rate) == 5.0  # max(10 - 5, 1)
+        assert isinstance(loaded.optimizer, tf_net.MomentumSGD) and loaded.optimizer.momentum == 0.5
         np.testing.assert_array_equal(loaded.predict_proba(xv[:50]), model.predict_proba(xv[:50]))
 
 
