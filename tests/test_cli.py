@@ -260,6 +260,8 @@ def test_learning_rate_keeps_integers():
     assert build_parser().parse_args(["train", "--hidden", "30, 20,10"]).hidden == (30, 20, 10)
     assert build_parser().parse_args(["train", "--val-size", "5000"]).val_size == 5000
     assert build_parser().parse_args(["train", "--val-size", "0.2"]).val_size == 0.2
+    args = build_parser().parse_args(["compare", "--activation", "relu", "--momentum", "0.9"])
+    assert (args.activation, args.momentum) == ("relu", 0.9)
 
 
 def test_no_validation_set(tmp_path, capsys):
@@ -306,7 +308,10 @@ ERRORS = [
     (["train", "--data-dir", "{tmp}/no-such-dir"], "no-such-dir"),
     (["train", "--data-dir", "{corrupt}"], "{corrupt}"),
     (["train", "--device", "cuda", "--n-train", "100"], "cuda"),
-    (["train", "--n-train", "100", "--epochs", "1", "--lr", "1e30", "--out", "{tmp}/diverged"], "diverged"),
+    (["train", "--n-train", "100", "--epochs", "1", "--lr", "1e40", "--out", "{tmp}/diverged"], "diverged"),
+    (["train", "--activation", "elu"], "'elu'"),
+    (["train", "--momentum", "1"], "'1'"),
+    (["train", "--momentum", "-0.5"], "'-0.5'"),
     (["evaluate", "{tmp}/no-such-run"], "no-such-run"),
     (["evaluate", "{tmp}"], "no config.json"),
     (["evaluate", "{nomodel}"], "holds no model"),
