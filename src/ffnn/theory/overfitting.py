@@ -54,7 +54,7 @@ class Settings:
     sizes: tuple = (10, 30, 100, 300, 1000, 3000, 10000, 30000, 60000)
     size_hidden: int = 64
     size_presentations: int = 120000  # samples shown per run in (a), a multiple of every size
-    hidden: tuple = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+    hidden: tuple = (1, 2, 4, 8, 16, 32, 64, 128, 256)
     complexity_n: int = 500
     complexity_epochs: int = 200
     label_noise: float = 0.2          # fraction of (b) and (c)'s training labels replaced by a wrong one
