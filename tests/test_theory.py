@@ -56,10 +56,13 @@ def test_fast_pdf_has_the_text_maths_and_figures(built):
     assert f"h = {cx['chosen_width']}" in text.replace("ℎ", "h")
     # Every PNG is embedded: one image per figure.
     assert sum(len(page.images) for page in reader.pages) == len(figures.FIGURES)
-    # Rendered pages are not blank: the first page has ink on at least 3% of its pixels.
+    # Rendered, the first page has text on it, and the figures' coloured curves show on the pages.
     pdfium = pytest.importorskip("pypdfium2")
-    page = np.asarray(pdfium.PdfDocument(str(built / "theory.pdf"))[0].render(scale=0.5).to_pil().convert("L"))
-    assert np.mean(page < 128) > 0.03
+    pages = [np.asarray(p.render(scale=0.5).to_pil().convert("RGB"), dtype=int)
+             for p in pdfium.PdfDocument(str(built / "theory.pdf"))]
+    assert np.mean(pages[0].min(axis=2) < 128) > 0.004
+    coloured = [np.mean(np.ptp(p, axis=2) > 80) for p in pages]  # saturated pixels: plot lines, not text
+    assert sum(c > 1e-3 for c in coloured) >= 4
 
 
 def test_report_names_only_existing_tests(built):
