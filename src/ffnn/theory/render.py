@@ -81,7 +81,7 @@ def complexity_claims(r: dict, n_test: int) -> list[str]:
     zero = [h for h, e in zip(w, tr) if e == 0]
     out.append(f"From $h = {zero[0]}$ on the training error is 0: the network fits every training label, the "
                "wrong ones included." if zero else f"The training error falls to {_pct(min(tr))}, never 0.")
-    if te[-1] > te[c] + se:
+    if te[-1] > te[c] + 2 * se:
         out.append(f"Right of the line, extra units lower the training error from {_pct(tr[c])} to {_pct(tr[-1])} "
                    f"but raise the test error from {_pct(te[c])} to {_pct(te[-1])}: that is overfitting.")
     elif tr[c] > tr[-1] + 1e-9:
@@ -89,7 +89,7 @@ def complexity_claims(r: dict, n_test: int) -> list[str]:
                    f"{_pct(tr[-1])} but not the test error ({_pct(te[c])} and {_pct(te[-1])}).")
     else:
         out.append(f"Right of the line, the training error is already {_pct(tr[c])} and extra units change the "
-                   f"test error by less than a standard error ({_pct(te[c])} to {_pct(te[-1])}).")
+                   f"test error by less than two standard errors ({_pct(te[c])} to {_pct(te[-1])}).")
     return out
 
 
@@ -257,7 +257,7 @@ def part_early_stopping(r: dict, s: dict) -> list[str]:
     best, stop = r["best_epoch"], r["stopped_epoch"]
     stop_text = (f"training stopped after epoch {stop}, {r['patience']} epochs without improvement"
                  if stop else f"patience never ran out within {r['epochs']} epochs")
-    same = r["restored_val_error"] == r["recorded_best_val_error"]
+    same = abs(r["restored_val_error"] - r["recorded_best_val_error"]) < 1e-9  # 1 - accuracy, rounded differently
     return [
         "### (c) Error against training time, and early stopping", "",
         *_schematic_text("schematic_early_stopping", "training and validation error against epochs"),
