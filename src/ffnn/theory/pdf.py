@@ -14,7 +14,7 @@ __all__ = ["markdown_to_typst", "markdown_to_pdf"]
 #: Page set-up prepended to pandoc's Typst body.
 PREAMBLE = """#set page(paper: "a4", margin: (x: 1.8cm, y: 2cm), numbering: "1")
 #set text(size: 10pt)
-#set par(justify: true)
+#set par(justify: false)
 #set table(inset: 4pt, stroke: 0.5pt + gray)
 #show table: set text(size: 8.5pt)
 #show heading.where(level: 1): set text(size: 16pt)

@@ -82,8 +82,10 @@ def complexity_claims(r: dict, n_test: int) -> list[str]:
     out.append(f"From $h = {zero[0]}$ on the training error is 0: the network fits every training label, the "
                "wrong ones included." if zero else f"The training error falls to {_pct(min(tr))}, never 0.")
     if te[-1] > te[c] + 2 * se:
-        out.append(f"Right of the line, extra units lower the training error from {_pct(tr[c])} to {_pct(tr[-1])} "
-                   f"but raise the test error from {_pct(te[c])} to {_pct(te[-1])}: that is overfitting.")
+        fit = (f"lower the training error from {_pct(tr[c])} to {_pct(tr[-1])} but" if tr[c] > tr[-1] + 1e-9 else
+               f"cannot lower the training error (already {_pct(tr[c])}) and")
+        out.append(f"Right of the line, extra units {fit} raise the test error from {_pct(te[c])} to "
+                   f"{_pct(te[-1])}: that is overfitting.")
     elif tr[c] > tr[-1] + 1e-9:
         out.append(f"Right of the line, extra units lower the training error from {_pct(tr[c])} to "
                    f"{_pct(tr[-1])} but not the test error ({_pct(te[c])} and {_pct(te[-1])}).")
@@ -294,8 +296,8 @@ def _curvature_sentence(i: int, d: dict) -> str:
     if c["kind"] == "saddle point":
         return (f"Start {i + 1} ends at loss {loss:.4f} with gradient norm ${_sci(c['grad_norm'])}$ and "
                 f"{c['n_negative']} negative Hessian eigenvalue{'s' if c['n_negative'] > 1 else ''} (smallest "
-                f"${_sci(eig[0])}$): a direction of descent, so it is not a local minimum but a saddle point, a "
-                "plateau gradient descent leaves only very slowly.")
+                f"${_sci(eig[0])}$): a direction of descent, so it is not a local minimum but a saddle point: a "
+                "nearly flat region where gradient descent barely moves.")
     if c["kind"] == "minimum up to flat directions":
         return (f"Start {i + 1} ends at loss {loss:.4f} with gradient norm ${_sci(c['grad_norm'])}$, {c['n_zero']} "
                 f"zero eigenvalues (at most $|\\lambda| = {_sci(max(abs(v) for v in eig[:c['n_zero']]))}$, the "
