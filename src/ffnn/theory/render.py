@@ -127,7 +127,7 @@ def early_stopping_claims(r: dict, n_val: int) -> list[str]:
 def part_optimisation(d: dict) -> list[str]:
     pts = d["points"]
     rows = [f"| $({p['x']}, {p['y']})$ | ${p['value']}$ | ${p['hessian']}$ | ${p['det']}$ | ${p['f_xx']}$ "
-            f"| {p['kind']} |" for p in pts]
+            f"| {', '.join(f'{e:.3g}' for e in p['eigenvalues'])} | {p['kind']} |" for p in pts]
     by_kind = {k: [f"$({p['x']}, {p['y']})$" for p in pts if p["kind"] == k] for k in {p["kind"] for p in pts}}
     minima = [p for p in pts if p["kind"] == "local minimum"]
     verdicts = "; ".join(f"{', '.join(v)} {'is a' if len(v) == 1 else 'are'} {k}{'' if len(v) == 1 else 's'}"
@@ -144,12 +144,17 @@ def part_optimisation(d: dict) -> list[str]:
         f"\\qquad H(x, y) = {d['hessian']}.", "$$", "",
         f"Each component is a product, so $\\nabla f = 0$ has {len(pts)} solutions. The second-derivative test "
         "at a critical point: $\\det H < 0$ is a saddle point; $\\det H > 0$ with $f_{xx} > 0$ is a local "
-        "minimum, with $f_{xx} < 0$ a local maximum; $\\det H = 0$ is inconclusive (the test says nothing, and "
-        "higher-order terms decide). "
+        "minimum, with $f_{xx} < 0$ a local maximum; $\\det H = 0$ is inconclusive (the test says nothing; "
+        "higher-order terms must be examined). "
         + ("No critical point here has $\\det H = 0$, so the test decides every one."
            if all(p["det_value"] != 0 for p in pts) else "Some critical point here has $\\det H = 0$."), "",
-        "| point $(x, y)$ | $f$ | Hessian $H$ | $\\det H$ | $f_{xx}$ | classification |",
-        "|---|---|---|---|---|---|", *rows, "",
+        "| point $(x, y)$ | $f$ | Hessian $H$ | $\\det H$ | $f_{xx}$ | eigenvalues of $H$ | classification |",
+        "|---|---|---|---|---|---|---|", *rows, "",
+        ("The eigenvalues (numerical) agree with every classification: both positive at the minimum, one of "
+         "each sign at each saddle point." if all(
+             (p["kind"] == "local minimum") == (p["eigenvalues"][0] > 0)
+             and (p["kind"] == "saddle point") == (p["eigenvalues"][0] < 0 < p["eigenvalues"][-1]) for p in pts)
+         else "The eigenvalues (numerical) disagree with a classification above."), "",
         f"So {verdicts}. {unbounded}", "",
         _check("test_optimisation_critical_points", "test_classify_second_derivative_test")
         + " The test substitutes each point into a gradient and a Hessian written out by hand.", "",
