@@ -102,13 +102,15 @@ def test_committed_report_matches_json(committed, tmp_path):
     from PIL import Image
 
     assert not committed["fast"]
-    assert render.markdown(committed) == DOCS.joinpath("theory.md").read_text()
-    for name, file in figures.FIGURES.items():
-        figures.draw(name, committed, tmp_path)
+    md = report.write_report(committed, tmp_path, pdf=False)  # what `ffnn theory --no-pdf` writes from the data
+    assert md.read_text() == DOCS.joinpath("theory.md").read_text()
+    assert (tmp_path / "theory.json").read_text() == DOCS.joinpath("theory.json").read_text()
+    assert not (tmp_path / "theory.pdf").exists()
+    for file in figures.FIGURES.values():
         with Image.open(tmp_path / file) as new, Image.open(DOCS / file) as old:
             a, b = np.asarray(new.convert("L"), float), np.asarray(old.convert("L"), float)
             assert a.shape == b.shape, file
-            assert np.mean(np.abs(a - b) > 32) < 0.002, file  # redrawn from the JSON: the same picture
+            assert np.mean(np.abs(a - b) > 32) < 5e-4, file  # redrawn: the same picture (a 2-point shift moves 0.27%)
     assert DOCS.joinpath("theory.pdf").stat().st_size > 50_000
 
 
