@@ -111,7 +111,13 @@ def test_committed_report_matches_json(committed, tmp_path):
             a, b = np.asarray(new.convert("L"), float), np.asarray(old.convert("L"), float)
             assert a.shape == b.shape, file
             assert np.mean(np.abs(a - b) > 32) < 5e-4, file  # redrawn: the same picture (a 2-point shift moves 0.27%)
-    assert DOCS.joinpath("theory.pdf").stat().st_size > 50_000
+    # The committed PDF is this report: its text carries the JSON's key numbers.
+    pypdf = pytest.importorskip("pypdf")
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(DOCS / "theory.pdf").pages).replace("ℎ", "h")
+    o = committed["overfitting"]
+    for number in (f"h = {o['complexity']['chosen_width']}", f"{100 * o['early_stopping']['restored_test_error']:.1f}%",
+                   f"{100 * o['size']['test_error'][-1]:.1f}%", f"{committed['capacity']['loss_end']:.5f}"):
+        assert number in text, number
 
 
 def test_committed_deterministic_parts_regenerate(committed):
