@@ -1,7 +1,10 @@
 r"""Part 1.5: backpropagation through two ReLU layers, a softmax and the quadratic loss.
 
 The network (one sample as a column in the report; samples as rows here, the
-layout of :mod:`ffnn.weights`, so ``W[j, i]`` is the report's :math:`w^{[l]}_{ij}`):
+layout of :mod:`ffnn.weights`, so ``W[j, i]`` is the report's :math:`w^{[l]}_{ij}`),
+in the common notation (:math:`z` before, :math:`a` after each ReLU); the report
+uses the problem set's (:math:`a` before, :math:`h` after, :math:`z` the softmax's
+input) and tabulates the correspondence:
 
 .. math::
     z^{[1]} = x W^{[1]} + b^{[1]},\ a^{[1]} = \mathrm{ReLU}(z^{[1]}),\quad
@@ -38,7 +41,8 @@ import numpy as np
 from .numeric import central_difference
 
 __all__ = ["init", "softmax", "softmax_jacobian", "forward", "loss", "gradients", "numerical_gradients",
-           "relative_error", "sgd_step_first_layer", "first_layer_gradient_explicit", "BackpropResult", "analyse", "VARIANTS"]
+           "relative_error", "sgd_step_first_layer", "first_layer_gradient_explicit", "BackpropResult", "analyse",
+           "VARIANTS"]
 
 #: How :func:`gradients` treats the softmax: the correct Jacobian and two mistakes.
 VARIANTS = ("full", "identity", "diagonal")

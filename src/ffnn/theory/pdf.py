@@ -7,6 +7,7 @@ finds next to the Markdown.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 __all__ = ["markdown_to_typst", "markdown_to_pdf"]
@@ -46,7 +47,9 @@ def markdown_to_pdf(markdown_path, pdf_path) -> Path:
     source = md.with_suffix(".typ")
     atomic_write_text(source, markdown_to_typst(md.read_text()))
     try:
-        pdf = typst.compile(str(source), root=str(md.parent.resolve()))
+        # Typst's own fonts only and a fixed creation date: the same Markdown gives the same PDF bytes.
+        pdf = typst.compile(str(source), root=str(md.parent.resolve()), ignore_system_fonts=True,
+                            timestamp=int(os.environ.get("SOURCE_DATE_EPOCH", 0)))
     finally:
         source.unlink(missing_ok=True)
     return atomic_write(Path(pdf_path), lambda fh: fh.write(pdf), mode="wb")

@@ -382,8 +382,10 @@ def part_backprop_derivation(d: dict) -> list[str]:
         "L = \\tfrac12 \\sum_{k=1}^{K} (y_k - \\hat y_k)^2 .", "$$", "",
         "| this report and the problem set | common textbook notation | `ffnn.theory.backprop` |",
         "|---|---|---|",
-        "| $a^{[l]}$, before the ReLU | $z^{[l]}$ | `zs[l-1]` |", "| $h^{[l]}$, after the ReLU | $a^{[l]}$ | `acts[l]` |",
-        "| $z$, the softmax's input | $z^{[3]}$ | `zs[2]` |", "| $w^{[l]}_{ij}$ | $w^{[l]}_{ij}$ | `weights[l-1][0][j, i]` |",
+        "| $a^{[l]}$, before the ReLU | $z^{[l]}$ | `zs[l-1]` |",
+        "| $h^{[l]}$, after the ReLU | $a^{[l]}$ | `acts[l]` |",
+        "| $z$, the softmax's input | $z^{[3]}$ | `zs[2]` |",
+        "| $w^{[l]}_{ij}$ | $w^{[l]}_{ij}$ | `weights[l-1][0][j, i]` |",
         "", "**The update.** Gradient descent with learning rate $\\eta$ moves every weight against its gradient, "
         "evaluated at the current parameters $\\theta^{(r)}$:", "", "$$",
         "w^{[1](r+1)}_{ij} = w^{[1](r)}_{ij} - \\eta\\,\\frac{\\partial L}{\\partial w^{[1]}_{ij}}\\bigg|_{\\theta = "
