@@ -2,8 +2,10 @@
 
 Five modules each compute one answer (:mod:`.optimisation` with sympy,
 :mod:`.activation`, :mod:`.overfitting` from real NumPy-backend MNIST runs,
-:mod:`.capacity`, :mod:`.backprop`); :mod:`.report` writes them up as
-``theory.md`` (Markdown with LaTeX maths) and PNG figures.
+:mod:`.capacity`, :mod:`.backprop`); :mod:`.report` gathers them into one
+JSON-able dict and writes ``theory.json``, the figures (:mod:`.figures`),
+``theory.md`` (:mod:`.render`: Markdown with LaTeX maths) and ``theory.pdf``
+(:mod:`.pdf`), each from that data alone.
 """
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from pathlib import Path
 __all__ = ["build_report", "add_arguments", "run", "main", "DESCRIPTION"]
 
 DESCRIPTION = ("derive, check and measure part 1 of the problem set; "
-               "write DIR/theory.md and its figures")
+               "write DIR/theory.md, theory.pdf, theory.json and the figures")
 
 
-def build_report(out_dir, fast: bool = False, cache: bool = True, verbose: int = 1) -> Path:
-    """Compute every part and write ``out_dir/theory.md`` and its figures; return the Markdown path.
+def build_report(out_dir, fast: bool = False, cache: bool = True, verbose: int = 1, pdf: bool = True) -> Path:
+    """Compute every part and write ``theory.json``, ``theory.md``, ``theory.pdf`` and the figures.
+
+    Returns the Markdown file's path.
 
     Parameters
     ----------
@@ -32,13 +36,15 @@ def build_report(out_dir, fast: bool = False, cache: bool = True, verbose: int =
         ``ffnn.data.cache_dir() / "theory"`` (keyed by every parameter of the run).
     verbose : int, default 1
         0 is silent; 1 prints each part and each training run.
+    pdf : bool, default True
+        Also typeset ``theory.pdf`` (pandoc to Typst to PDF, :mod:`.pdf`).
     """
     from ..data import cache_dir
     from .report import collect, write_report
 
     Path(out_dir).mkdir(parents=True, exist_ok=True)  # fail on a bad path before minutes of work
     results = collect(fast=fast, cache_dir=cache_dir() / "theory" if cache else None, verbose=verbose)
-    return write_report(results, out_dir)
+    return write_report(results, out_dir, pdf=pdf)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,12 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="tiny subsets and few epochs, seconds instead of minutes (default: off)")
     parser.add_argument("--no-cache", action="store_true",
                         help="rerun the training runs instead of reusing cached results (default: use the cache)")
+    parser.add_argument("--no-pdf", action="store_true", help="skip theory.pdf (default: write it)")
     parser.add_argument("--quiet", action="store_true", help="print only the path written (default: off)")
 
 
 def run(args) -> int:
     """Build the report for parsed ``args``; print the path written; return 0."""
-    path = build_report(args.out, fast=args.fast, cache=not args.no_cache, verbose=0 if args.quiet else 1)
+    path = build_report(args.out, fast=args.fast, cache=not args.no_cache, verbose=0 if args.quiet else 1,
+                        pdf=not args.no_pdf)
     print(path)
     return 0
 

@@ -1,7 +1,10 @@
 r"""Part 1.5: backpropagation through two ReLU layers, a softmax and the quadratic loss.
 
 The network (one sample as a column in the report; samples as rows here, the
-layout of :mod:`ffnn.weights`, so ``W[j, i]`` is the report's :math:`w^{[l]}_{ij}`):
+layout of :mod:`ffnn.weights`, so ``W[j, i]`` is the report's :math:`w^{[l]}_{ij}`),
+in the common notation (:math:`z` before, :math:`a` after each ReLU); the report
+uses the problem set's (:math:`a` before, :math:`h` after, :math:`z` the softmax's
+input) and tabulates the correspondence:
 
 .. math::
     z^{[1]} = x W^{[1]} + b^{[1]},\ a^{[1]} = \mathrm{ReLU}(z^{[1]}),\quad
@@ -38,7 +41,8 @@ import numpy as np
 from .numeric import central_difference
 
 __all__ = ["init", "softmax", "softmax_jacobian", "forward", "loss", "gradients", "numerical_gradients",
-           "relative_error", "sgd_step_first_layer", "BackpropResult", "analyse", "VARIANTS"]
+           "relative_error", "sgd_step_first_layer", "first_layer_gradient_explicit", "BackpropResult", "analyse",
+           "VARIANTS"]
 
 #: How :func:`gradients` treats the softmax: the correct Jacobian and two mistakes.
 VARIANTS = ("full", "identity", "diagonal")
@@ -106,6 +110,33 @@ def gradients(weights, x: np.ndarray, y: np.ndarray, softmax: str = "full"):
     return grads
 
 
+def first_layer_gradient_explicit(weights, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    r""":math:`\partial L/\partial w^{[1]}_{ij}` as the report writes it: the chain rule's explicit sums, no deltas.
+
+    In the problem set's notation (:math:`a` before, :math:`h` after each ReLU,
+    :math:`z` the softmax's input),
+
+    .. math::
+        \frac{\partial L}{\partial w^{[1]}_{ij}} = \sum_{c}\sum_{k}\sum_{m}
+        \underbrace{(\hat y_c - y_c)}_{\partial L/\partial \hat y_c}\,
+        \underbrace{\hat y_c(\mathbf 1[c=k] - \hat y_k)}_{\partial \hat y_c/\partial z_k}\,
+        \underbrace{w^{[3]}_{km}}_{\partial z_k/\partial h^{[2]}_m}\,
+        \underbrace{\mathbf 1[a^{[2]}_m > 0]}_{\partial h^{[2]}_m/\partial a^{[2]}_m}\,
+        \underbrace{w^{[2]}_{mi}}_{\partial a^{[2]}_m/\partial h^{[1]}_i}\,
+        \underbrace{\mathbf 1[a^{[1]}_i > 0]}_{\partial h^{[1]}_i/\partial a^{[1]}_i}\,
+        \underbrace{x_j}_{\partial a^{[1]}_i/\partial w^{[1]}_{ij}},
+
+    averaged over the batch. One ``einsum`` over those seven factors, so it
+    checks the displayed formula independently of :func:`gradients`. Returns
+    shape (n_in, h1), the layout of ``weights[0][0]``.
+    """
+    zs, acts = forward(weights, x)
+    y_hat = acts[-1]
+    (W2, _), (W3, _) = weights[1], weights[2]
+    factors = (y_hat - y, softmax_jacobian(y_hat), W3, zs[1] > 0, W2, zs[0] > 0, x)
+    return np.einsum("nc,nck,mk,nm,im,ni,nj->ji", *factors) / len(x)
+
+
 def sgd_step_first_layer(weights, x, y, learning_rate: float):
     r"""The update :math:`w^{[1]}_{ij} \leftarrow w^{[1]}_{ij} - \eta\,\delta^{[1]}_i x_j` (batch-averaged)."""
     dW1, db1 = gradients(weights, x, y)[0]
@@ -167,6 +198,7 @@ class BackpropResult:
     errors: dict             # variant -> relative error vs central differences, per problem
     torch_errors: tuple | None  # full variant vs PyTorch autograd, per problem (None without torch)
     update_example: dict     # one worked SGD step on the first layer
+    explicit_sum_error: float  # the explicit-sum formula vs the deltas, largest relative error
 
 
 def analyse(n_problems: int = 8, seed: int = 0) -> BackpropResult:
@@ -178,13 +210,15 @@ def analyse(n_problems: int = 8, seed: int = 0) -> BackpropResult:
     except ImportError:
         have_torch = False
     errors = {v: [] for v in VARIANTS}
-    shapes, torch_errors = [], []
+    shapes, torch_errors, explicit = [], [], []
     for _ in range(n_problems):
         sizes, weights, x, y = random_problem(rng)
         shapes.append((sizes, len(x)))
         numeric = numerical_gradients(weights, x, y)
         for v in VARIANTS:
             errors[v].append(relative_error(gradients(weights, x, y, v), numeric))
+        explicit.append(relative_error([(first_layer_gradient_explicit(weights, x, y),)],
+                                       [(gradients(weights, x, y)[0][0],)]))
         if have_torch:
             torch_errors.append(relative_error(gradients(weights, x, y), torch_gradients(weights, x, y)))
     sizes, weights, x, y = random_problem(rng, sizes=(3, 4, 4, 3), n=1)
@@ -194,7 +228,7 @@ def analyse(n_problems: int = 8, seed: int = 0) -> BackpropResult:
                "loss_after": loss([(W1_new, weights[0][1])] + weights[1:], x, y),
                "dW1": gradients(weights, x, y)[0][0]}
     return BackpropResult(n_problems, tuple(shapes), {k: tuple(v) for k, v in errors.items()},
-                          tuple(torch_errors) if have_torch else None, example)
+                          tuple(torch_errors) if have_torch else None, example, max(explicit))
 
 
 def symbolic_delta3_residual(n_classes: int = 3) -> list:

@@ -26,7 +26,8 @@ import numpy as np
 import sympy as sp
 
 __all__ = ["sigmoid", "forward", "construction", "implied_coefficients", "log_loss_grads",
-           "train_gd", "logistic_mle", "CapacityResult", "analyse", "symbolic_check"]
+           "train_gd", "logistic_mle", "CapacityResult", "analyse", "symbolic_check", "flatten", "unflatten",
+           "hessian", "curvature"]
 
 
 def sigmoid(s):
@@ -120,6 +121,71 @@ def logistic_mle(features: np.ndarray, y: np.ndarray, iterations: int = 50) -> n
     return beta
 
 
+PARAMETERS = (("W1", (2, 2)), ("b1", (2,)), ("v", (2,)), ("c", ()))
+
+#: Nine weights map onto six coefficients of a quadratic logit: three directions leave the loss unchanged.
+FLAT_DIRECTIONS = 9 - 6
+
+
+def flatten(params: dict) -> np.ndarray:
+    """The nine parameters as one vector: ``W1`` (row-major), ``b1``, ``v``, ``c``."""
+    return np.concatenate([np.ravel(params[k]).astype(float) for k, _ in PARAMETERS])
+
+
+def unflatten(theta: np.ndarray) -> dict:
+    """The inverse of :func:`flatten`."""
+    out, i = {}, 0
+    for k, shape in PARAMETERS:
+        size = int(np.prod(shape))
+        out[k] = theta[i:i + size].reshape(shape) if shape else float(theta[i])
+        i += size
+    return out
+
+
+def hessian(params: dict, x: np.ndarray, y: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """The 9x9 Hessian of the mean log-loss: central differences of the exact gradient, symmetrised."""
+    theta = flatten(params)
+
+    def grad(t):
+        return flatten(log_loss_grads(unflatten(t), x, y)[1])
+
+    cols = []
+    for i in range(theta.size):
+        e = np.zeros_like(theta)
+        e[i] = h
+        cols.append((grad(theta + e) - grad(theta - e)) / (2 * h))
+    H = np.column_stack(cols)
+    return (H + H.T) / 2
+
+
+def curvature(params: dict, x: np.ndarray, y: np.ndarray, rel_tol: float = 1e-7) -> dict:
+    r"""Where gradient descent ended: gradient norm, Hessian eigenvalues and what they say.
+
+    An eigenvalue counts as zero when :math:`|\lambda| \le` ``rel_tol`` times
+    the largest :math:`|\lambda|` (the finite differences' own error is far
+    below that). The loss depends on the nine weights only through the six
+    coefficients of the quadratic logit (:func:`implied_coefficients`), so
+    at a minimum three directions are flat: three eigenvalues are zero.
+    ``kind`` is ``"saddle point"`` when an eigenvalue is negative (a direction
+    of descent, so not a minimum: a saddle or the edge of a plateau),
+    ``"local minimum"`` when all are positive, ``"minimum up to flat
+    directions"`` when the rest are positive and at most three are zero, and
+    ``"inconclusive"`` otherwise.
+    """
+    eig = np.linalg.eigvalsh(hessian(params, x, y))
+    tol = rel_tol * float(np.max(np.abs(eig)))
+    negative, zero = int(np.sum(eig < -tol)), int(np.sum(np.abs(eig) <= tol))
+    if negative:
+        kind = "saddle point"
+    elif zero == 0:
+        kind = "local minimum"
+    else:
+        kind = "minimum up to flat directions" if zero <= FLAT_DIRECTIONS else "inconclusive"
+    grad = flatten(log_loss_grads(params, x, y)[1])
+    return {"eigenvalues": [float(v) for v in eig], "grad_norm": float(np.linalg.norm(grad)),
+            "n_negative": negative, "n_zero": zero, "tol": tol, "kind": kind}
+
+
 @dataclass(frozen=True)
 class CapacityResult:
     symbolic_residual: sp.Expr
@@ -140,6 +206,7 @@ class CapacityResult:
     loss_mle_quadratic: float  # its mean log-loss, the lowest any weights can reach on this sample
     losses: np.ndarray       # the best restart's loss before each step and after the last
     restart_curves: tuple    # every restart's losses
+    restart_curvature: tuple  # :func:`curvature` where each restart ended
 
 
 def draw_sample(beta, n_samples: int, seed: int = 0):
@@ -195,4 +262,5 @@ def analyse(beta=(-0.5, 2.0), n_samples: int = 5000, steps: int = 3000, learning
         best_restart=best, beta_mle=(float(mle2[0]), float(mle2[1])),
         beta_mle_quadratic=dict(zip(QUADRATIC_TERMS, map(float, mle6))), loss_mle_quadratic=loss6, losses=losses,
         restart_curves=tuple(l for _, l in runs),
+        restart_curvature=tuple(curvature(p, x, y) for p, _ in runs),
     )

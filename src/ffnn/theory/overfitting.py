@@ -1,45 +1,50 @@
 r"""Part 1.3: overfitting, measured on MNIST with the NumPy backend.
 
 Three experiments, each a set of real training runs (sigmoid hidden layer,
-softmax output, cross-entropy, mini-batch SGD):
+softmax output, cross-entropy, mini-batch SGD), each designed so that the
+effect the problem set asks about has room to show:
 
-(a) :func:`size_curve`: training and test error against the training-set size,
-    for one model;
+(a) :func:`size_curve`: training and test error against the training-set size
+    ``n``, for one model and one training budget: every run makes the same
+    number of SGD steps of the same batch size (the ``n`` images are repeated
+    ``presentations / n`` times), so ``n`` is the only thing that changes;
 (b) :func:`complexity_curve`: training, validation and test error against the
-    number of hidden units, for one training set; the most complex model the
-    data supports is the width with the lowest *validation* error;
-(c) :func:`early_stopping_run`: training and validation error against
-    epochs, with early stopping on the validation loss; the restored weights
-    are checked to be the best epoch's.
+    number of hidden units, on a small training set with a fraction of its
+    labels replaced by wrong ones (label noise), trained long enough for the
+    large networks to memorise the wrong labels; :func:`chosen_width` picks
+    the vertical line by the one-standard-error rule;
+(c) :func:`early_stopping_run`: training and validation error and loss
+    against epochs on the same noisy training set, with early stopping on
+    the validation loss, and the same run without it.
 
 The training set is the first ``n`` MNIST training images (the problem set's
 protocol); the validation set is the last ``n_val`` training images (never
-in a training set here, since every ``n`` used with it is below
-``60000 - n_val``); the test set is the official test set. Error is
-``1 - accuracy``.
+in a training set here) with their true labels; the test set is the first
+``n_test`` official test images. Error is ``1 - accuracy``.
 
 Every run's result is a JSON-able dict, cached under
 ``ffnn.data.cache_dir() / "theory"`` with a key made from all of the run's
-parameters, so a report is rebuilt in seconds once its runs exist.
+parameters, so a report is rebuilt in seconds once its runs exist. Models
+are built and trained through the NumPy backend's public API only
+(``build(TrainConfig)``, ``fit_arrays``, ``predict_proba``).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..atomic import atomic_write_text
 
-__all__ = ["Settings", "FULL", "FAST", "load_sets", "size_curve", "complexity_curve", "early_stopping_run",
-           "plot_size_curve", "plot_complexity_curve", "plot_early_stopping", "cached"]
+__all__ = ["Settings", "FULL", "FAST", "load_sets", "noisy_labels", "size_curve", "complexity_curve",
+           "chosen_width", "early_stopping_run", "cached", "standard_error"]
 
 #: Bump when the meaning of a cached result changes.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -48,22 +53,26 @@ class Settings:
 
     sizes: tuple = (10, 30, 100, 300, 1000, 3000, 10000, 30000, 60000)
     size_hidden: int = 64
-    size_steps: int = 2000          # SGD steps per run in (a), at least min_epochs epochs
-    size_max_epochs: int = 300
-    min_epochs: int = 3
+    size_presentations: int = 120000  # samples shown per run in (a), a multiple of every size
     hidden: tuple = (1, 2, 4, 8, 16, 32, 64, 128, 256)
-    complexity_n: int = 1000
-    complexity_epochs: int = 40
-    es_n: int = 1000
-    es_hidden: int = 64
-    es_epochs: int = 60
+    complexity_n: int = 500
+    complexity_epochs: int = 200
+    label_noise: float = 0.2          # fraction of (b) and (c)'s training labels replaced by a wrong one
+    es_hidden: int = 32
     es_patience: int = 10
     n_val: int = 5000
     n_test: int = 10000
     batch_size: int = 32
     learning_rate: float = 0.5
     seed: int = 1
-    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        for n in self.sizes:
+            if n < 1 or self.size_presentations % n:
+                raise ValueError(f"size_presentations ({self.size_presentations}) must be a multiple of "
+                                 f"every training-set size, got size {n}")
+        if not 0 <= self.label_noise < 0.9:
+            raise ValueError(f"label_noise must be in [0, 0.9), got {self.label_noise}")
 
     def key(self, part: str, **params) -> str:
         data = {"version": CACHE_VERSION, "part": part, **params}
@@ -71,9 +80,8 @@ class Settings:
 
 
 FULL = Settings()
-FAST = Settings(sizes=(10, 100, 400), size_hidden=16, size_steps=60, size_max_epochs=20, min_epochs=2,
-                hidden=(2, 8, 32), complexity_n=300, complexity_epochs=8, es_n=300, es_hidden=32, es_epochs=40,
-                es_patience=3, n_val=500, n_test=1000)
+FAST = Settings(sizes=(10, 100, 400), size_hidden=16, size_presentations=4000, hidden=(2, 8, 32),
+                complexity_n=300, complexity_epochs=30, es_hidden=16, es_patience=3, n_val=500, n_test=1000)
 
 
 # ----------------------------------------------------------------- data, cache
@@ -84,12 +92,21 @@ def load_sets(settings: Settings):
     from ..data import load_mnist, prepare_images
 
     (x, y), (xt, yt) = load_mnist()
-    largest = max(max(settings.sizes), settings.complexity_n, settings.es_n)
+    largest = max(max(settings.sizes), settings.complexity_n)
     if largest > len(x):
         raise ValueError(f"a training set of {largest} samples is larger than MNIST's {len(x)}")
     return ((prepare_images(x), y.astype(np.int64)),
             (prepare_images(x[-settings.n_val:]), y[-settings.n_val:].astype(np.int64)),
             (prepare_images(xt[:settings.n_test]), yt[:settings.n_test].astype(np.int64)))
+
+
+def noisy_labels(y: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A copy of ``y`` with round(fraction * n) labels, chosen at random, replaced by a different class."""
+    rng = np.random.default_rng([seed, 13])
+    y = np.array(y, dtype=np.int64, copy=True)
+    idx = rng.choice(len(y), size=int(round(fraction * len(y))), replace=False)
+    y[idx] = (y[idx] + rng.integers(1, 10, len(idx))) % 10  # never the true class
+    return y
 
 
 def cached(directory: Path | None, key: str, compute):
@@ -113,12 +130,22 @@ def cached(directory: Path | None, key: str, compute):
     return result
 
 
-def _model(settings: Settings, hidden: int, epochs: int, batch_size: int | None = None, **kwargs):
-    from ..backends.numpy_net import NeuralNetwork
+def standard_error(error: float, n: int) -> float:
+    r"""Binomial standard error :math:`\sqrt{e(1-e)/n}` of an error rate measured on ``n`` samples."""
+    return math.sqrt(error * (1 - error) / n)
 
-    return NeuralNetwork((784, hidden, 10), epochs=epochs, learning_rate=settings.learning_rate,
-                         random_state=settings.seed, batch_size=batch_size or settings.batch_size,
-                         loss="cross-entropy", **kwargs)
+
+def _model(settings: Settings, hidden: int, epochs: int, early_stopping: int | None = None):
+    from ..backends.numpy_net import build
+    from ..config import TrainConfig
+
+    return build(TrainConfig(layer_sizes=(784, hidden, 10), epochs=epochs, batch_size=settings.batch_size,
+                             learning_rate=settings.learning_rate, loss="cross-entropy", seed=settings.seed,
+                             early_stopping=early_stopping, monitor="val_loss"))
+
+
+def _error(model, x, y) -> float:
+    return float(np.mean(model.predict_proba(x).argmax(axis=1) != y))
 
 
 def _check_n(n: int, settings: Settings, val_used: bool) -> None:
@@ -130,82 +157,91 @@ def _check_n(n: int, settings: Settings, val_used: bool) -> None:
 # ------------------------------------------------------------- (a) data size
 
 
-def size_epochs(n: int, settings: Settings) -> tuple[int, int]:
-    """(epochs, batch size) for a training set of ``n``: about ``size_steps`` SGD steps."""
-    batch = min(settings.batch_size, n)
-    epochs = math.ceil(settings.size_steps * batch / n)
-    return min(max(epochs, settings.min_epochs), settings.size_max_epochs), batch
-
-
 def size_curve(settings: Settings = FULL, sets=None, cache_dir: Path | None = None, verbose: int = 0) -> dict:
-    """Training and test error of a ``(784, size_hidden, 10)`` network for each training-set size."""
+    """Training and test error of a ``(784, size_hidden, 10)`` network for each training-set size.
+
+    Every run sees ``size_presentations`` samples in ``size_presentations / batch_size``
+    SGD steps: the first ``n`` images repeated ``size_presentations / n`` times and
+    shuffled, one epoch.
+    """
     sets = sets or load_sets(settings)
     (x, y), _, (xt, yt) = sets
-    out = {"sizes": [], "epochs": [], "train_error": [], "test_error": []}
+    out = {"sizes": [], "repeats": [], "train_error": [], "test_error": []}
     for n in settings.sizes:
         _check_n(n, settings, val_used=False)
-        epochs, batch = size_epochs(n, settings)
+        repeats = settings.size_presentations // n
 
         def run():
-            model = _model(settings, settings.size_hidden, epochs, batch)
-            model.fit(x[:n], y[:n], verbose=0)
-            return {"train_error": 1 - model.compute_accuracy(x[:n], y[:n]),
-                    "test_error": 1 - model.compute_accuracy(xt, yt)}
+            model = _model(settings, settings.size_hidden, epochs=1)
+            model.fit_arrays(np.tile(x[:n], (repeats, 1)), np.tile(y[:n], repeats), verbose=0)
+            return {"train_error": _error(model, x[:n], y[:n]), "test_error": _error(model, xt, yt)}
 
-        key = settings.key("size", n=n, hidden=settings.size_hidden, epochs=epochs, batch=batch,
-                           lr=settings.learning_rate, seed=settings.seed, n_test=settings.n_test)
+        key = settings.key("size", n=n, hidden=settings.size_hidden, presentations=settings.size_presentations,
+                           batch=settings.batch_size, lr=settings.learning_rate, seed=settings.seed,
+                           n_test=settings.n_test)
         r = cached(cache_dir, key, run)
         if verbose:
-            print(f"  (a) n={n}: {epochs} epochs, train error {r['train_error']:.3f}, test error {r['test_error']:.3f}")
-        out["sizes"].append(n)
-        out["epochs"].append(epochs)
-        out["train_error"].append(r["train_error"])
-        out["test_error"].append(r["test_error"])
-    out["hidden"] = settings.size_hidden
+            print(f"  (a) n={n}: x{repeats}, train error {r['train_error']:.3f}, test error {r['test_error']:.3f}")
+        for k, v in (("sizes", n), ("repeats", repeats), ("train_error", r["train_error"]),
+                     ("test_error", r["test_error"])):
+            out[k].append(v)
+    out.update(hidden=settings.size_hidden, presentations=settings.size_presentations,
+               steps=settings.size_presentations // settings.batch_size, batch_size=settings.batch_size)
     return out
 
 
 # -------------------------------------------------------- (b) model complexity
 
 
-def complexity_curve(settings: Settings = FULL, sets=None, cache_dir: Path | None = None, verbose: int = 0) -> dict:
-    r"""Training, validation and test error for each hidden-layer width, one training set.
+def chosen_width(widths, val_errors, n_val: int) -> dict:
+    r"""The one-standard-error rule: the smallest width whose validation error is within one SE of the best.
 
-    The most complex model the data supports is the width with the lowest
-    validation error (ties go to the smaller width): beyond it, extra units
-    no longer lower the error on data the model was not fitted to, they
-    only fit the training set better. ``val_se`` is the standard error
-    :math:`\sqrt{e(1-e)/n_{val}}` of that minimum; ``within_se`` lists the
-    widths whose validation error is within one standard error of it.
+    ``se`` is :math:`\sqrt{e(1-e)/n_{val}}` at the lowest validation error
+    ``e``; a smaller model that is not measurably worse is preferred, since
+    differences below one standard error are noise. Returns the index and
+    width chosen, the best index, ``se`` and the widths within one SE.
     """
+    if len(widths) != len(val_errors) or not widths:
+        raise ValueError(f"need one validation error per width, got {len(widths)} widths and "
+                         f"{len(val_errors)} errors")
+    best = int(np.argmin(val_errors))
+    se = standard_error(val_errors[best], n_val)
+    within = [i for i, v in enumerate(val_errors) if v <= val_errors[best] + se]
+    return {"index": within[0], "width": widths[within[0]], "best_index": best, "best_width": widths[best],
+            "se": se, "within_se": [widths[i] for i in within],
+            "at_extreme": within[0] in (0, len(widths) - 1)}
+
+
+def complexity_curve(settings: Settings = FULL, sets=None, cache_dir: Path | None = None, verbose: int = 0) -> dict:
+    """Training (on the noisy labels), validation and test error for each hidden-layer width."""
     sets = sets or load_sets(settings)
     (x, y), (xv, yv), (xt, yt) = sets
     n = settings.complexity_n
     _check_n(n, settings, val_used=True)
-    out = {"hidden": [], "train_error": [], "val_error": [], "test_error": []}
+    y_noisy = noisy_labels(y[:n], settings.label_noise, settings.seed)
+    out = {"widths": [], "train_error": [], "val_error": [], "test_error": []}
     for h in settings.hidden:
         def run():
             model = _model(settings, h, settings.complexity_epochs)
-            model.fit(x[:n], y[:n], verbose=0)
-            return {"train_error": 1 - model.compute_accuracy(x[:n], y[:n]),
-                    "val_error": 1 - model.compute_accuracy(xv, yv),
-                    "test_error": 1 - model.compute_accuracy(xt, yt)}
+            model.fit_arrays(x[:n], y_noisy, verbose=0)
+            return {"train_error": _error(model, x[:n], y_noisy), "val_error": _error(model, xv, yv),
+                    "test_error": _error(model, xt, yt)}
 
         key = settings.key("complexity", n=n, hidden=h, epochs=settings.complexity_epochs,
-                           batch=settings.batch_size, lr=settings.learning_rate, seed=settings.seed,
-                           n_val=settings.n_val, n_test=settings.n_test)
+                           noise=settings.label_noise, batch=settings.batch_size, lr=settings.learning_rate,
+                           seed=settings.seed, n_val=settings.n_val, n_test=settings.n_test)
         r = cached(cache_dir, key, run)
         if verbose:
             print(f"  (b) {h} hidden units: train {r['train_error']:.3f}, val {r['val_error']:.3f}, "
                   f"test {r['test_error']:.3f}")
-        out["hidden"].append(h)
+        out["widths"].append(h)
         for k in ("train_error", "val_error", "test_error"):
             out[k].append(r[k])
-    best = int(np.argmin(out["val_error"]))  # argmin returns the first, i.e. smallest, width on ties
-    e = out["val_error"][best]
-    se = math.sqrt(e * (1 - e) / settings.n_val)
-    out.update(n=n, epochs=settings.complexity_epochs, best_index=best, best_hidden=out["hidden"][best],
-               val_se=se, within_se=[h for h, v in zip(out["hidden"], out["val_error"]) if v <= e + se])
+    choice = chosen_width(out["widths"], out["val_error"], settings.n_val)
+    out.update(n=n, epochs=settings.complexity_epochs, label_noise=settings.label_noise,
+               noisy_fraction=float(np.mean(y_noisy != y[:n])), chosen_width=choice["width"],
+               chosen_index=choice["index"], rule="smallest width whose validation error is within one "
+               "standard error of the lowest", choice=choice)
     return out
 
 
@@ -216,141 +252,55 @@ def early_stopping_run(settings: Settings = FULL, sets=None, cache_dir: Path | N
                        return_model: bool = False):
     """Train with early stopping on the validation loss, and the same run without it.
 
-    Both runs start from the same weights and see the same batches, so the
-    early-stopped history is a prefix of the full one (checked:
-    ``prefix_identical``). After early stopping the model holds the restored
-    weights; their validation error is measured again from scratch
-    (``restored_val_error``) and compared with the error recorded at
-    ``best_epoch`` (``recorded_best_val_error``) and at the last epoch.
-
-    With ``return_model`` (which bypasses the cache) returns ``(result, model)``,
-    the model holding the restored weights.
+    The training set is (b)'s noisy one. Both runs start from the same
+    weights and see the same batches, so the early-stopped history is a
+    prefix of the full one (checked: ``prefix_identical``). After early
+    stopping the model holds the restored weights; their validation error is
+    measured again (``restored_val_error``) and compared with the error
+    recorded at ``best_epoch``. With ``return_model`` (which bypasses the
+    cache) returns ``(result, model)``, the model holding the restored weights.
     """
     sets = sets or load_sets(settings)
     (x, y), (xv, yv), (xt, yt) = sets
-    n = settings.es_n
+    n, epochs = settings.complexity_n, settings.complexity_epochs
     _check_n(n, settings, val_used=True)
+    y_noisy = noisy_labels(y[:n], settings.label_noise, settings.seed)
     model_box = []
+    curves = ("loss", "accuracy", "val_loss", "val_accuracy")
 
     def run():
-        full = _model(settings, settings.es_hidden, settings.es_epochs)
-        h_full = full.fit(x[:n], y[:n], xv, yv, verbose=0)
-        es = _model(settings, settings.es_hidden, settings.es_epochs, early_stopping=settings.es_patience,
-                    monitor="val_loss")
-        h_es = es.fit(x[:n], y[:n], xv, yv, verbose=0)
+        full = _model(settings, settings.es_hidden, epochs)
+        h_full = full.fit_arrays(x[:n], y_noisy, xv, yv, verbose=0)
+        es = _model(settings, settings.es_hidden, epochs, early_stopping=settings.es_patience)
+        h_es = es.fit_arrays(x[:n], y_noisy, xv, yv, verbose=0)
         model_box.append(es)
-        k = len(h_es)
-        prefix = all(np.allclose(h_es[c], h_full[c][:k], rtol=0, atol=1e-12)
-                     for c in ("loss", "accuracy", "val_loss", "val_accuracy"))
-        best = h_es.best_epoch
+        k, best = len(h_es), h_es.best_epoch
+        p_val = es.predict_proba(xv)
         return {
-            "n": n, "hidden": settings.es_hidden, "epochs": settings.es_epochs, "patience": settings.es_patience,
-            "full": {c: list(map(float, h_full[c])) for c in ("loss", "accuracy", "val_loss", "val_accuracy")},
-            "es": {c: list(map(float, h_es[c])) for c in ("loss", "accuracy", "val_loss", "val_accuracy")},
-            "best_epoch": best, "stopped_epoch": h_es.stopped_epoch, "prefix_identical": bool(prefix),
-            "restored_val_error": 1 - es.compute_accuracy(xv, yv),
-            "restored_val_loss": float(es.loss_and_accuracy(es.prepare_data(xv, yv))[0]),
-            "recorded_best_val_error": 1 - h_es["val_accuracy"][best - 1] if best else None,
-            "recorded_best_val_loss": h_es["val_loss"][best - 1] if best else None,
+            "n": n, "hidden": settings.es_hidden, "epochs": epochs, "patience": settings.es_patience,
+            "label_noise": settings.label_noise,
+            "full": {c: list(map(float, h_full[c])) for c in curves},
+            "es": {c: list(map(float, h_es[c])) for c in curves},
+            "best_epoch": best, "stopped_epoch": h_es.stopped_epoch,
+            "prefix_identical": all(np.allclose(h_es[c], h_full[c][:k], rtol=0, atol=1e-12) for c in curves),
+            "restored_val_error": float(np.mean(p_val.argmax(axis=1) != yv)),
+            "restored_val_loss": float(-np.mean(np.log(np.clip(p_val[np.arange(len(yv)), yv], 1e-12, None)))),
+            "recorded_best_val_error": 1 - h_es["val_accuracy"][best - 1],
+            "recorded_best_val_loss": h_es["val_loss"][best - 1],
             "last_val_error": 1 - h_es["val_accuracy"][-1],
-            "full_last_val_error": 1 - h_full["val_accuracy"][-1],
-            "restored_test_error": 1 - es.compute_accuracy(xt, yt),
-            "full_last_test_error": 1 - full.compute_accuracy(xt, yt),
+            "restored_test_error": _error(es, xt, yt),
+            "full_last_test_error": _error(full, xt, yt),
+            "full_last_train_error": _error(full, x[:n], y_noisy),
+            "n_test": len(yt),
         }
 
     if return_model:
         return run(), model_box[0]
-    key = settings.key("early-stopping", n=n, hidden=settings.es_hidden, epochs=settings.es_epochs,
-                       patience=settings.es_patience, batch=settings.batch_size, lr=settings.learning_rate,
-                       seed=settings.seed, n_val=settings.n_val, n_test=settings.n_test)
+    key = settings.key("early-stopping", n=n, hidden=settings.es_hidden, epochs=epochs,
+                       patience=settings.es_patience, noise=settings.label_noise, batch=settings.batch_size,
+                       lr=settings.learning_rate, seed=settings.seed, n_val=settings.n_val, n_test=settings.n_test)
     r = cached(cache_dir, key, run)
     if verbose:
         print(f"  (c) best epoch {r['best_epoch']}, stopped at {r['stopped_epoch']}, "
               f"restored val error {r['restored_val_error']:.4f}")
     return r
-
-
-# ------------------------------------------------------------------- figures
-
-
-def _figure():
-    import matplotlib
-
-    if not os.environ.get("MPLBACKEND"):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
-    return plt, fig, ax
-
-
-def _save(plt, fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
-
-
-def plot_size_curve(r: dict, path: Path) -> Path:
-    plt, fig, ax = _figure()
-    ax.plot(r["sizes"], 100 * np.array(r["train_error"]), "o-", label="training error")
-    ax.plot(r["sizes"], 100 * np.array(r["test_error"]), "s-", label="test error")
-    ax.set_xscale("log")
-    ax.set_xlabel("training-set size (first n MNIST training images)")
-    ax.set_ylabel("error (%)")
-    ax.set_title(f"(a) Error against training-set size, 784-{r['hidden']}-10 network")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _save(plt, fig, path)
-
-
-def plot_complexity_curve(r: dict, path: Path) -> Path:
-    plt, fig, ax = _figure()
-    ax.plot(r["hidden"], 100 * np.array(r["train_error"]), "o-", label="training error")
-    ax.plot(r["hidden"], 100 * np.array(r["val_error"]), "^-", label="validation error")
-    ax.plot(r["hidden"], 100 * np.array(r["test_error"]), "s-", label="test error")
-    ax.axvline(r["best_hidden"], color="k", ls="--", lw=1,
-               label=f"lowest validation error: {r['best_hidden']} units")
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(r["hidden"], [str(h) for h in r["hidden"]])
-    ax.minorticks_off()
-    ax.set_xlabel("hidden units (one hidden layer)")
-    ax.set_ylabel("error (%)")
-    ax.set_title(f"(b) Error against model size, {r['n']} training images")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    return _save(plt, fig, path)
-
-
-def plot_early_stopping(r: dict, path: Path) -> Path:
-    import matplotlib
-
-    if not os.environ.get("MPLBACKEND"):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.0), dpi=110)
-    epochs = np.arange(1, len(r["full"]["loss"]) + 1)
-    ax1.plot(epochs, 100 * (1 - np.array(r["full"]["accuracy"])), label="training error")
-    ax1.plot(epochs, 100 * (1 - np.array(r["full"]["val_accuracy"])), label="validation error")
-    ax2.plot(epochs, r["full"]["loss"], label="training loss")
-    ax2.plot(epochs, r["full"]["val_loss"], label="validation loss")
-    for ax in (ax1, ax2):
-        ax.axvline(r["best_epoch"], color="k", ls="--", lw=1, label=f"best epoch {r['best_epoch']} (restored)")
-        if r["stopped_epoch"]:
-            ax.axvline(r["stopped_epoch"], color="r", ls=":", lw=1, label=f"stopped at epoch {r['stopped_epoch']}")
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
-    ax1.plot([r["best_epoch"]], [100 * r["restored_val_error"]], "k*", ms=12,
-             label="restored weights, re-measured")
-    ax1.set_ylabel("error (%)")
-    ax2.set_ylabel("cross-entropy")
-    ax1.set_title(f"(c) Error, {r['n']} images, 784-{r['hidden']}-10")
-    ax2.set_title("(c) Loss (early stopping monitors val. loss)")
-    ax1.legend(fontsize=8)
-    ax2.legend(fontsize=8)
-    return _save(plt, fig, path)
-
-
-def settings_dict(settings: Settings) -> dict:
-    return asdict(settings)
