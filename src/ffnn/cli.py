@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import bench, theory
+from .web import serve
 
 __all__ = ["main", "build_parser", "COMMANDS", "CLIError"]
 
@@ -475,6 +476,7 @@ COMMANDS = {
     "predict": ("classify image files of handwritten digits with a saved run", _add_predict, _run_predict),
     "theory": (theory.DESCRIPTION, theory.add_arguments, theory.run),
     "bench": (bench.DESCRIPTION, bench.add_arguments, bench.run_command),
+    "serve": (serve.DESCRIPTION, serve.add_arguments, serve.run),
 }
 
 
