@@ -38,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host``:``port``; an OSError naming the address if that fails."""
+    """A TCP socket listening on ``host``:``port``; an OSError naming the address if that fails."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(family, kind, proto)
@@ -47,6 +47,7 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        sock.listen(128)  # connections made from now on wait for uvicorn instead of being refused
     except OSError as exc:
         sock.close()
         raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
@@ -86,7 +87,9 @@ def run(args) -> int:
               f"the page and the API", file=sys.stderr)
     print(f"Serving {', '.join(registry.models)} from {', '.join(map(str, paths))} on {_url(sock)} "
           f"(Ctrl-C stops)", flush=True)
-    server = uvicorn.Server(uvicorn.Config(create_app(registry), log_level="warning", access_log=False))
+    # log_config=None: uvicorn's dictConfig would close the logging handlers of whoever runs us.
+    server = uvicorn.Server(uvicorn.Config(create_app(registry), log_level="warning", access_log=False,
+                                           log_config=None))
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
