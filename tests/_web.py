@@ -7,14 +7,11 @@ API, load and browser tests do not each pay for TensorFlow's start-up.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import functools
 import importlib.util
 import io
 import shutil
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -67,27 +64,8 @@ def stroke_png(size: int = 280) -> bytes:
     return png(img)
 
 
-@contextlib.contextmanager
-def live_server(reg=None, timeout: float = 30.0):
+def live_server(reg=None):
     """A real uvicorn serving ``reg`` (default :func:`registry`) on 127.0.0.1 and a free port; yields the URL."""
-    import uvicorn
+    from ffnn.web.serve import background
 
-    from ffnn.web.app import create_app
-    from ffnn.web.serve import bind
-
-    sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(create_app(reg or registry()), log_level="warning", access_log=False,
-                                           log_config=None))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout)
-        sock.close()
+    return background(reg or registry())

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
-pytest.importorskip("multipart")  # python-multipart
+pytest.importorskip("python_multipart")
 pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient  # noqa: E402
