@@ -1,5 +1,9 @@
 """Load: 8 concurrent clients for about 5 s against a real uvicorn on 127.0.0.1; no errors allowed.
 
+Each client mixes predictions (a vertical stroke: every model must read 1),
+model lists and non-images (each must get its 400), so bad requests are
+shown not to disturb the good ones around them.
+
 The latencies (p50, p95) are printed, never asserted: timing belongs in benchmarks/.
 """
 import statistics
@@ -19,6 +23,18 @@ SECONDS = 5.0
 MAX_REQUESTS = 400  # per client: a bound on the work however fast the machine is
 
 
+def _request(client, i: int, image: bytes):
+    """Mostly predictions; every tenth a model list, every tenth a non-image that must get its 400."""
+    if i % 10 == 9:
+        r = client.get("/api/models")
+        return r, r.status_code == 200 and len(r.json()) == len(_web.registry())
+    if i % 10 == 4:
+        r = client.post("/api/predict", files={"image": ("notes.txt", b"not an image", "text/plain")})
+        return r, r.status_code == 400 and "not an image" in r.json()["error"]
+    r = client.post("/api/predict", files={"image": ("pad.png", image, "image/png")})
+    return r, r.status_code == 200 and [p["prediction"] for p in r.json()["predictions"]] == [1] * len(_web.backends())
+
+
 def _client(url: str, image: bytes, stop_at: float, latencies: list, failures: list) -> None:
     with httpx.Client(base_url=url, timeout=30) as client:
         for i in range(MAX_REQUESTS):
@@ -26,11 +42,7 @@ def _client(url: str, image: bytes, stop_at: float, latencies: list, failures: l
                 return
             start = time.perf_counter()
             try:
-                if i % 10 == 9:
-                    r = client.get("/api/models")
-                else:
-                    r = client.post("/api/predict", files={"image": ("pad.png", image, "image/png")})
-                ok = r.status_code == 200 and ("predictions" in r.json() or i % 10 == 9)
+                r, ok = _request(client, i, image)
             except httpx.HTTPError as exc:
                 failures.append(repr(exc))
                 continue
