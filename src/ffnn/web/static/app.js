@@ -266,11 +266,14 @@ function chart(canvas, m) {
   ctx.strokeRect(pad, 4, W - pad - 4, H - pad);
   ctx.fillStyle = "#444";
   ctx.font = "11px sans-serif";
+  // The y axis starts at the tenth below the lowest accuracy, so that curves near 100% do not flatten.
+  const values = train.concat(val).filter((v) => v !== null);
+  const lo = values.length ? Math.floor(10 * Math.min(...values)) / 10 : 0;
   ctx.fillText("100%", 0, 12);
-  ctx.fillText("0%", 8, H - pad + 4);
+  ctx.fillText(`${Math.round(100 * lo)}%`, 0, H - pad + 4);
   ctx.fillText(`epochs 1-${n}`, pad + 4, H - 8);
   const x = (i) => pad + (n > 1 ? i / (n - 1) : 0.5) * (W - pad - 4);
-  const y = (v) => 4 + (1 - v) * (H - pad);
+  const y = (v) => 4 + (1 - (v - lo) / (1 - lo || 1)) * (H - pad);
   for (const [series, colour, dash] of [[train, "#1f77b4", []], [val, "#ff7f0e", [5, 3]]]) {
     ctx.strokeStyle = ctx.fillStyle = colour;
     ctx.setLineDash(dash);
@@ -291,7 +294,8 @@ function showHistories() {
     canvas.height = 140;
     const cap = document.createElement("figcaption");
     const acc = m.test_accuracy === null ? "not measured" : (100 * m.test_accuracy).toFixed(2) + "%";
-    cap.textContent = `${m.name} (${m.run}): test accuracy ${acc}; train solid, validation dashed`;
+    const run = m.run === m.name ? "" : ` (${m.run})`;
+    cap.textContent = `${m.name}${run}: test accuracy ${acc}; train solid, validation dashed`;
     fig.append(canvas, cap);
     box.appendChild(fig);
     chart(canvas, m);
