@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -12,7 +13,9 @@ pytest.importorskip("fastapi")
 pytest.importorskip("python_multipart")
 pytest.importorskip("httpx")
 
-from fastapi.testclient import TestClient  # noqa: E402
+with warnings.catch_warnings():  # Starlette 1.x would rather use httpx2; httpx works the same for these tests
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import _web  # noqa: E402
@@ -211,6 +214,19 @@ def test_serve_bad_input_is_one_line(argv, status, words, capsys):
     assert main(argv) == status
     err = capsys.readouterr().err.strip()
     assert err.startswith("ffnn: error:") and words in err and "\n" not in err
+
+
+def test_serve_on_a_port_in_use_is_one_line(capsys):
+    from ffnn.web.serve import bind
+
+    taken = bind("127.0.0.1", 0)
+    try:
+        port = str(taken.getsockname()[1])
+        assert main(["serve", str(_web.compare_dir() / "numpy"), "--port", port]) == 1
+    finally:
+        taken.close()
+    err = capsys.readouterr().err.strip()
+    assert err == f"ffnn: error: cannot listen on 127.0.0.1:{port}: Address already in use"
 
 
 def test_serve_warns_off_loopback_only(monkeypatch, capsys):
