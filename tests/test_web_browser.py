@@ -115,3 +115,24 @@ def test_clicking_a_hidden_unit_shows_its_weights(page):
     expect(first).to_be_visible()
     first.click(position={"x": 14 * 2 + 7, "y": 7})  # the third unit of the first row
     expect(page.locator("#unit")).to_have_value("2")
+
+
+def test_a_finger_draws_too(browser, url):
+    """Touch input through Chromium's own touch events (CDP), which the page gets as touch pointer events."""
+    context = browser.new_context(has_touch=True, viewport={"width": 1280, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url)
+        page.wait_for_selector("body[data-ready=true]")
+        box = page.locator("#pad").bounding_box()
+        cdp = context.new_cdp_session(page)
+        x, y = box["x"] + 140, box["y"] + 40
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+        for i in range(1, 21):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y + 10 * i}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        for name in _web.backends():
+            expect(page.locator(f'[data-model="{name}"]')).to_have_attribute("data-prediction", "1")
+    finally:
+        context.close()
