@@ -258,3 +258,16 @@ def test_ctrl_c_stops_the_server_cleanly():
         proc.kill()
     assert proc.returncode == 0, err
     assert "stopped" in out and "Traceback" not in err
+
+
+def test_a_run_with_an_unknown_activation_is_refused_by_name(tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "numpy"
+    shutil.copytree(_web.compare_dir() / "numpy", run)
+    config = json.loads((run / "config.json").read_text())
+    config["config"]["activation"] = "swish"
+    (run / "config.json").write_text(json.dumps(config))
+    assert main(["serve", str(run), "--port", "0"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ffnn: error:") and "'swish'" in err and "config.json" in err

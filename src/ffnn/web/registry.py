@@ -88,9 +88,15 @@ class Model:
 
     @classmethod
     def load(cls, name: str, run_dir: Path) -> "Model":
+        from ..functional import ACTIVATIONS
+
         run = open_run(run_dir)
         backend, model = run.load_model()
         config = run.read_config().get("config", {})
+        activation = config.get("activation", "sigmoid")
+        if activation not in ACTIVATIONS:
+            raise RunError(f"{run.file(CONFIG)}: unknown activation {activation!r}; "
+                           f"choose from {', '.join(ACTIVATIONS)}")
         metrics = run.read_metrics() if run.file("metrics.json").is_file() else {}
         history = run.read_history().history if run.file("history.json").is_file() else {}
         weights = [(np.asarray(W, dtype=np.float64), np.asarray(b, dtype=np.float64))
@@ -98,7 +104,7 @@ class Model:
         sizes = [weights[0][0].shape[0]] + [W.shape[1] for W, _ in weights]
         accuracy = metrics.get("test_accuracy")
         return cls(name=name, backend=backend, run_dir=Path(run_dir), model=model, weights=weights,
-                   activation=config.get("activation", "sigmoid"), layer_sizes=sizes,
+                   activation=activation, layer_sizes=sizes,
                    test_accuracy=accuracy if isinstance(accuracy, (int, float)) else None,
                    history={k: _finite(history.get(k, [])) for k in ("accuracy", "val_accuracy")})
 
