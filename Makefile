@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.ffnn-installed
 
-.PHONY: demo test bench theory notebook clean install
+.PHONY: demo test bench theory notebook serve clean install
 
 install: $(STAMP)
 
@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/ffnn compare --backends numpy,torch,tensorflow --hidden 128,64 --epochs 10 \
 		--batch-size 32 --lr 1.0 --out runs/demo
+
+serve: $(STAMP)
+	$(BIN)/ffnn serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import bench, theory
 from .config import ACTIVATIONS, DEVICES, LOSSES, SCHEDULE_NAMES  # the choices' one source
+from .web import serve
 
 __all__ = ["main", "build_parser", "COMMANDS", "CLIError"]
 
@@ -605,6 +606,7 @@ COMMANDS = {
                 "comparison, side by side)", _add_predict, _run_predict),
     "theory": (theory.DESCRIPTION, theory.add_arguments, theory.run),
     "bench": (bench.DESCRIPTION, bench.add_arguments, bench.run_command),
+    "serve": (serve.DESCRIPTION, serve.add_arguments, serve.run),
 }
 
 

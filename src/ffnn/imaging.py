@@ -18,12 +18,13 @@ number of pixels. :func:`mnist_like` repeats those steps on any image:
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["mnist_like", "load_digit", "center_of_mass", "BOX", "SIZE", "CENTER"]
+__all__ = ["mnist_like", "mnist_steps", "Steps", "load_digit", "center_of_mass", "BOX", "SIZE", "CENTER"]
 
 SIZE = 28       # side of the output field
 BOX = 20        # side of the box the digit is fitted into
@@ -70,6 +71,34 @@ def _border(a: np.ndarray) -> np.ndarray:
     return np.concatenate([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]])
 
 
+@dataclass(frozen=True)
+class Steps:
+    """The intermediate images of :func:`mnist_steps`, each a float array in [0, 1], light ink on dark.
+
+    Attributes
+    ----------
+    gray : ndarray of shape (h, w)
+        The whole image after steps 1-3: grayscale, inverted if needed, background subtracted.
+    crop : ndarray
+        Step 4: ``gray`` cropped to the bounding box of the ink.
+    fitted : ndarray, at most (20, 20)
+        Step 5: ``crop`` resized so that its longer side is 20 pixels.
+    center : (float, float)
+        Centre of mass (row, column) of ``fitted``, in its own coordinates.
+    offset : (int, int)
+        Step 6: (top, left) where ``fitted`` is pasted into the 28x28 ``output``.
+    output : ndarray of shape (28, 28), float32
+        What the networks see (:func:`mnist_like`).
+    """
+
+    gray: np.ndarray
+    crop: np.ndarray
+    fitted: np.ndarray
+    center: tuple
+    offset: tuple
+    output: np.ndarray
+
+
 def mnist_like(image, name: str = "image") -> np.ndarray:
     """An MNIST-style digit from ``image`` (a PIL image or a 2-D/3-D array).
 
@@ -92,6 +121,11 @@ def mnist_like(image, name: str = "image") -> np.ndarray:
     ValueError
         If the image holds no digit (it is blank or a single flat colour).
     """
+    return mnist_steps(image, name).output
+
+
+def mnist_steps(image, name: str = "image") -> Steps:
+    """:func:`mnist_like`, keeping every intermediate image (:class:`Steps`); same arguments and errors."""
     if not isinstance(image, Image.Image):
         arr = np.asarray(image)
         if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
@@ -110,6 +144,7 @@ def mnist_like(image, name: str = "image") -> np.ndarray:
     ink = np.clip((gray - background) / (peak - background), 0.0, 1.0)
     ink[ink < _NOISE] = 0.0
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    whole = ink  # Steps.gray; the crop below is a view of it
     ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
     h, w = ink.shape
@@ -126,7 +161,7 @@ def mnist_like(image, name: str = "image") -> np.ndarray:
     left = int(np.clip(round(CENTER - cx), 0, SIZE - new_w))
     out = np.zeros((SIZE, SIZE), dtype=np.float32)
     out[top:top + new_h, left:left + new_w] = digit
-    return out
+    return Steps(gray=whole, crop=ink, fitted=digit, center=(cy, cx), offset=(top, left), output=out)
 
 
 def load_digit(path) -> np.ndarray:
