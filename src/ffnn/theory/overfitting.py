@@ -274,7 +274,7 @@ def early_stopping_run(settings: Settings = FULL, sets=None, cache_dir: Path | N
         es = _model(settings, settings.es_hidden, epochs, early_stopping=settings.es_patience)
         h_es = es.fit_arrays(x[:n], y_noisy, xv, yv, verbose=0)
         model_box.append(es)
-        k, best = len(h_es), h_es.best_epoch
+        k, best = h_es.epochs, h_es.best_epoch
         p_val = es.predict_proba(xv)
         return {
             "n": n, "hidden": settings.es_hidden, "epochs": epochs, "patience": settings.es_patience,
