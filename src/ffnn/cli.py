@@ -25,7 +25,7 @@ __all__ = ["main", "build_parser", "COMMANDS", "CLIError"]
 
 DEFAULT_BACKENDS = ("numpy", "torch", "tensorflow")
 DEVICES = ("auto", "cpu", "cuda")
-PLOTS = ("accuracy.png", "loss.png", "confusion.png", "misclassified.png")
+PLOTS = ("accuracy.png", "loss.png", "confusion.png", "misclassified.png", "weights.png", "dynamics.png")
 
 
 class CLIError(Exception):
@@ -255,7 +255,8 @@ def _train_one(name: str, model, data: _Data, device: str, out: Path) -> dict:
         "best_epoch": history.best_epoch,
         "initial_weights_match_shared_init": same_start,
     }
-    run.write_metrics({**summary, **metrics})
+    run.write_metrics({**summary, **metrics, "diagnosis": history.diagnosis})
+    run.write_inside(history, model.export_weights(), name)
 
     if len(history):
         plots.plot_accuracy({name: history}, run.file("accuracy.png"), title=f"{name}: accuracy per epoch")
