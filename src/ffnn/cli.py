@@ -1,4 +1,4 @@
-"""The ``ffnn`` command line: ``train``, ``compare``, ``evaluate``, ``predict``, ``theory``, ``bench``.
+"""The ``ffnn`` command line: ``train``, ``compare``, ``evaluate``, ``predict``, ``theory``, ``bench``, ``inspect``.
 
 Each subcommand is an entry of :data:`COMMANDS`, ``name -> (help,
 add_arguments, run)``: ``add_arguments(parser)`` declares its flags and
@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import bench, theory
+from . import inspect as inspect_command
 
 __all__ = ["main", "build_parser", "COMMANDS", "CLIError"]
 
@@ -476,6 +477,7 @@ COMMANDS = {
     "predict": ("classify image files of handwritten digits with a saved run", _add_predict, _run_predict),
     "theory": (theory.DESCRIPTION, theory.add_arguments, theory.run),
     "bench": (bench.DESCRIPTION, bench.add_arguments, bench.run_command),
+    "inspect": (inspect_command.DESCRIPTION, inspect_command.add_arguments, inspect_command.run),
 }
 
 

@@ -167,8 +167,8 @@ def plot_dynamics(history, path, title: str = "Inside the network, per epoch") -
     """Saturation of each hidden layer (%) and gradient norm of each layer against epochs.
 
     Reads ``history.dynamics`` (:mod:`ffnn.dynamics`); a history without
-    dynamics gives a figure that says so. The gradient axis is logarithmic
-    and linear near 0, so a gradient of exactly 0 (dead layers) stays visible.
+    dynamics gives a figure that says so. The gradient axis is logarithmic,
+    and linear near 0 if some gradient is exactly 0 (dead layers), so it stays visible.
     """
     from .dynamics import series
 
@@ -179,12 +179,16 @@ def plot_dynamics(history, path, title: str = "Inside the network, per epoch") -
     for l, values in enumerate(saturation, start=1):
         if len(values) == len(epochs):
             ax_sat.plot(epochs, 100 * np.asarray(values, dtype=float), "-o", ms=3, label=f"hidden layer {l}")
-    positive = [v for values in grads for v in values if v == v and v > 0]
+    finite = [v for values in grads for v in values if v == v]
+    positive = [v for v in finite if v > 0]
     for l, values in enumerate(grads, start=1):
         if len(values) == len(epochs):
             ax_grad.plot(epochs, values, "-o", ms=3, label=f"layer {l}" + (" (output)" if l == len(grads) else ""))
     if positive:
-        ax_grad.set_yscale("symlog", linthresh=min(positive))
+        if len(positive) == len(finite):
+            ax_grad.set_yscale("log")
+        else:  # linear near 0, so a gradient of exactly 0 (a dead layer) stays on the plot
+            ax_grad.set_yscale("symlog", linthresh=min(positive))
     for ax, ylabel, name in ((ax_sat, "saturated units (%)", "saturation"),
                              (ax_grad, "gradient norm ||dL/dW||", "gradient norm")):
         ax.set_xlabel("epoch")
