@@ -135,7 +135,7 @@ def _check_chance(history, config, threshold):
 
 def _check_flat(history, config, threshold):
     loss = history["loss"]
-    if len(loss) < 2 or not loss[0] > 0:
+    if len(loss) < 2 or not loss[0] > 0 or not math.isfinite(loss[-1]):
         return None
     change = abs(loss[-1] - loss[0]) / loss[0]
     if change >= threshold:
@@ -182,8 +182,8 @@ RULES = (
          _check_divergence, lambda h, c: _smaller_steps(c)),
     Rule("collapse", 0.9, "more than {t:.0%} of the probe images are predicted as one class",
          _check_collapse, _step_advice),
-    Rule("saturation", SATURATED, "more than {t:.0%} of a hidden layer's outputs are saturated (sigmoid or tanh "
-                            "within {margin} of a bound) or its ReLU units dead (0 on every probe image)",
+    Rule("saturation", SATURATED, "more than {t:.0%} of a hidden layer is saturated: sigmoid or tanh outputs "
+                                 "within {margin} of a bound, or ReLU units that are 0 on every probe image",
          _check_saturation, _advise_saturation),
     Rule("vanishing-gradient", 1e-3, "the first layer's gradient norm is below {t:g} times the last layer's",
          _check_vanishing, _advise_vanishing),
