@@ -167,13 +167,13 @@ def _advise_overfitting(history, config) -> str:
 
 def _advise_saturation(history, config) -> str:
     other = "tanh or sigmoid" if config.activation == "relu" else "relu or tanh"
-    return f"{_smaller_steps(config)}; or try a different activation ({other})"
+    return f"{_smaller_steps(config)}; a different activation ({other}) may also help"
 
 
 def _advise_vanishing(history, config) -> str:
     if config.activation == "relu":
         return f"{_smaller_steps(config)}, or use fewer hidden layers"
-    return f"use the relu activation, fewer hidden layers, or {_step_advice(history, config)}"
+    return f"{_step_advice(history, config)}; the relu activation or fewer hidden layers may also help"
 
 
 #: The rule table, in the order the rules are checked and reported.
