@@ -115,6 +115,7 @@ def test_advice_depends_on_whether_the_steps_are_too_large_or_too_small():
     assert set(messages) == {"collapse", "chance-accuracy", "flat-loss"}
     assert all("--loss cross-entropy" in m and "not 0.01" in m for m in messages.values())
     assert "larger than 0.01" in check(stuck, CONFIG.replace(learning_rate=0.01))[0]["message"]
+    assert "or a learning rate larger than 8" in check(stuck, mse.replace(learning_rate=8))[0]["message"]
 
 
 def test_check_skips_codes_already_reported():

@@ -1,5 +1,5 @@
 """The training loop all three backends share: epochs, evaluation, history,
-progress, early stopping, divergence checks and Ctrl-C.
+progress, early stopping, divergence checks, per-epoch dynamics and diagnoses, and Ctrl-C.
 
 A backend supplies the arithmetic through a small protocol (:class:`Trainable`);
 this module decides everything else, so the backends cannot drift apart on
