@@ -100,3 +100,27 @@ def test_from_names_uses_the_callers_names():
         TrainConfig.from_names({"layer_sizes": "sizes"}, sizes=[4, 0])
     with pytest.raises(ValueError, match="^epochs must be a positive integer, got -2$"):
         TrainConfig.from_names({"layer_sizes": "sizes"}, sizes=[4, 2], epochs=-2)
+
+
+def test_for_class_takes_a_config_or_the_arguments_not_both():
+    names = {"layer_sizes": "sizes", "seed": "random_state"}
+
+    def init(sizes=(4, 2), random_state=1, momentum=0.0):  # a problem-set signature
+        pass
+
+    config = TrainConfig(layer_sizes=(6, 3), momentum=0.5)
+    assert TrainConfig.for_class(config, names, dict(sizes=(4, 2), random_state=1, momentum=0), init) is config
+    built = TrainConfig.for_class(None, names, dict(sizes=[4, 2], random_state=7, momentum=0.5), init)
+    assert built == TrainConfig(layer_sizes=(4, 2), seed=7, momentum=0.5)
+    with pytest.raises(ValueError, match="^give either config or random_state, momentum, not both$"):
+        TrainConfig.for_class(config, names, dict(sizes=[4, 2], random_state=7, momentum=0.5), init)
+    with pytest.raises(ValueError, match="config must be a TrainConfig"):
+        TrainConfig.for_class({"layer_sizes": (4, 2)}, names, {}, init)
+
+
+def test_choices_come_from_the_tables():
+    from ffnn import config, functional, schedules
+
+    assert config.ACTIVATIONS == tuple(functional.ACTIVATIONS) == ("sigmoid", "tanh", "relu")
+    assert config.LOSSES == tuple(functional.LOSSES)
+    assert config.SCHEDULE_NAMES == tuple(schedules.SCHEDULES)

@@ -9,16 +9,24 @@ import numpy as np
 import pytest
 
 from ffnn.backends.numpy_net import NeuralNetwork
+from ffnn.theory.numeric import central_difference
 
 ARCHS = [(5, 4, 3), (5, 4, 3, 3), (5, 6, 4, 3, 3)]  # 1, 2 and 3 hidden layers
 LOSSES = ["mse", "cross-entropy"]
 
 
-def reference_loss(weights, x, labels, loss):
+# The hidden activations written out plainly, independently of ffnn.functional.
+REFERENCE_ACTIVATIONS = {"sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)), "tanh": np.tanh,
+                         "relu": lambda z: np.maximum(z, 0.0)}
+ACTIVATIONS = list(REFERENCE_ACTIVATIONS)
+
+
+def reference_loss(weights, x, labels, loss, activation="sigmoid"):
     """The network's mean loss, written out plainly in float64."""
+    f = REFERENCE_ACTIVATIONS[activation]
     a = x
     for W, b in weights[:-1]:
-        a = 1.0 / (1.0 + np.exp(-(a @ W + b)))
+        a = f(a @ W + b)
     z = a @ weights[-1][0] + weights[-1][1]
     p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     y = np.eye(p.shape[1])[labels]
@@ -34,25 +42,17 @@ def random_problem(sizes, n=7, seed=0):
     return weights, rng.normal(size=(n, sizes[0])), rng.integers(0, sizes[-1], size=n)
 
 
-def numeric_gradients(weights, x, labels, loss, eps=1e-6):
-    """Central differences of :func:`reference_loss` for every weight and bias."""
-    weights = [(W.copy(), b.copy()) for W, b in weights]
-    grads = []
-    for W, b in weights:
-        pair = []
-        for param in (W, b):
-            g = np.zeros_like(param)
-            for i in np.ndindex(param.shape):
-                orig = param[i]
-                param[i] = orig + eps
-                up = reference_loss(weights, x, labels, loss)
-                param[i] = orig - eps
-                down = reference_loss(weights, x, labels, loss)
-                param[i] = orig
-                g[i] = (up - down) / (2 * eps)
-            pair.append(g)
-        grads.append(tuple(pair))
-    return grads
+def numeric_gradients(weights, x, labels, loss, activation="sigmoid"):
+    """Central differences (:func:`ffnn.theory.numeric.central_difference`) of :func:`reference_loss`
+    for every weight and bias."""
+    def loss_with(layer, which):
+        def fun(param):
+            changed = [list(pair) for pair in weights]
+            changed[layer][which] = param
+            return reference_loss(changed, x, labels, loss, activation)
+        return fun
+
+    return [tuple(central_difference(loss_with(l, k), weights[l][k]) for k in (0, 1)) for l in range(len(weights))]
 
 
 def rel_error(a, b):
@@ -68,11 +68,13 @@ def model_for(weights, loss, **kwargs):
 
 @pytest.mark.parametrize("sizes", ARCHS, ids=["1-hidden", "2-hidden", "3-hidden"])
 @pytest.mark.parametrize("loss", LOSSES)
-def test_backprop_matches_central_differences(sizes, loss):
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_backprop_matches_central_differences(sizes, loss, activation):
     weights, x, labels = random_problem(sizes)
-    model_loss, grads = model_for(weights, loss).loss_and_gradients(x, labels)
-    assert model_loss == pytest.approx(reference_loss(weights, x, labels, loss), rel=1e-12)
-    for layer, ((dW, db), (nW, nb)) in enumerate(zip(grads, numeric_gradients(weights, x, labels, loss))):
+    model_loss, grads = model_for(weights, loss, activation=activation).loss_and_gradients(x, labels)
+    assert model_loss == pytest.approx(reference_loss(weights, x, labels, loss, activation), rel=1e-12)
+    numeric = numeric_gradients(weights, x, labels, loss, activation)
+    for layer, ((dW, db), (nW, nb)) in enumerate(zip(grads, numeric)):
         assert dW.shape == nW.shape and db.shape == nb.shape
         assert rel_error(dW, nW) < 1e-6, f"layer {layer} dW"
         assert rel_error(db, nb) < 1e-6, f"layer {layer} db"
@@ -90,31 +92,77 @@ def test_mse_needs_the_full_softmax_jacobian():
     assert rel_error(diagonal_only.sum(axis=0), nb) > 1e-2
 
 
+def torch_loss(torch, params, x, labels, loss, activation):
+    """The mean loss of ``params`` (torch leaf tensors, (W, b) pairs) written with torch's own functions."""
+    f = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}[activation]
+    a = torch.as_tensor(x)
+    for W, b in params[:-1]:
+        a = f(a @ W + b)
+    z = a @ params[-1][0] + params[-1][1]
+    target = torch.as_tensor(labels)
+    if loss == "mse":
+        return torch.nn.functional.mse_loss(torch.softmax(z, dim=1),
+                                            torch.nn.functional.one_hot(target, z.shape[1]).to(z.dtype))
+    return torch.nn.functional.cross_entropy(z, target)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("loss", LOSSES)
-def test_parity_with_pytorch_autograd(loss):
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_parity_with_pytorch_autograd(loss, activation):
     torch = pytest.importorskip("torch")
-    sizes = (12, 8, 6, 4)
-    weights, x, labels = random_problem(sizes, n=9, seed=1)
-    model_loss, grads = model_for(weights, loss).loss_and_gradients(x, labels)
+    weights, x, labels = random_problem((12, 8, 6, 4), n=9, seed=1)
+    model_loss, grads = model_for(weights, loss, activation=activation).loss_and_gradients(x, labels)
 
     params = [(torch.tensor(W, requires_grad=True), torch.tensor(b, requires_grad=True)) for W, b in weights]
-    a = torch.tensor(x)
-    for W, b in params[:-1]:
-        a = torch.sigmoid(a @ W + b)
-    z = a @ params[-1][0] + params[-1][1]
-    target = torch.tensor(labels)
-    if loss == "mse":
-        t_loss = torch.nn.functional.mse_loss(torch.softmax(z, dim=1),
-                                              torch.nn.functional.one_hot(target, sizes[-1]).double())
-    else:
-        t_loss = torch.nn.functional.cross_entropy(z, target)
+    t_loss = torch_loss(torch, params, x, labels, loss, activation)
     t_loss.backward()
 
     assert model_loss == pytest.approx(t_loss.item(), rel=1e-12)
     for (dW, db), (W, b) in zip(grads, params):
+        assert rel_error(dW, W.grad.numpy()) < 1e-6 and rel_error(db, b.grad.numpy()) < 1e-6
         np.testing.assert_allclose(dW, W.grad.numpy(), rtol=1e-10, atol=1e-14)
         np.testing.assert_allclose(db, b.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_momentum_steps_match_torch_optim_sgd(activation):
+    """Six steps of momentum 0.9 at the time-based rates 3, 2, 1, 1, 1, 1 against ``torch.optim.SGD``."""
+    torch = pytest.importorskip("torch")
+    weights, x, labels = random_problem((5, 4, 3, 3), n=6, seed=4)
+    x = x.astype(np.float32).astype(np.float64)  # fit takes images as float32
+    model = model_for([(W / 4, b / 4) for W, b in weights], "cross-entropy", activation=activation,
+                      momentum=0.9, learning_rate=3, schedule="time-based", batch_size=2, epochs=2, shuffle=False)
+    params = [(torch.tensor(W / 4, requires_grad=True), torch.tensor(b / 4, requires_grad=True))
+              for W, b in weights]
+    optimizer = torch.optim.SGD([p for pair in params for p in pair], lr=3.0, momentum=0.9)
+    for step in range(6):
+        optimizer.param_groups[0]["lr"] = max(3 - step, 1)
+        optimizer.zero_grad()
+        batch = slice(2 * (step % 3), 2 * (step % 3) + 2)
+        torch_loss(torch, params, x[batch], labels[batch], "cross-entropy", activation).backward()
+        optimizer.step()
+    model.fit(x, labels, verbose=0)
+    for (W, b), (tW, tb) in zip(model.weights_, params):
+        np.testing.assert_allclose(W, tW.detach().numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(b, tb.detach().numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_sgd_momentum_by_hand():
+    # w = 1, gradient 1 at every step, momentum 0.5, rate 0.1:
+    # step 1: v = 1, w = 1 - 0.1 = 0.9; step 2: v = 0.5 + 1 = 1.5, w = 0.9 - 0.15 = 0.75;
+    # step 3 at rate 0.2: v = 0.75 + 1 = 1.75, w = 0.75 - 0.35 = 0.4.
+    from ffnn.backends.numpy_net import SGD
+
+    weights, optimizer = [(np.array([1.0]), np.array([0.0]))], SGD(momentum=0.5)
+    for rate, expected in [(0.1, 0.9), (0.1, 0.75), (0.2, 0.4)]:
+        optimizer.step(weights, [(np.array([1.0]), np.array([0.0]))], rate)
+        assert weights[0][0][0] == pytest.approx(expected, abs=1e-15)
+    # without momentum no velocity is kept: w -= rate * g
+    plain = [(np.array([1.0]), np.array([0.0]))]
+    SGD().step(plain, [(np.array([2.0]), np.array([1.0]))], 0.25)
+    assert plain[0][0][0] == 0.5 and plain[0][1][0] == -0.25
 
 
 # A 2-1-2 network small enough to do by hand. The hidden unit gets

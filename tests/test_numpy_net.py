@@ -75,6 +75,23 @@ def test_build_starts_from_the_shared_initial_weights():
     for (W, b), (W0, b0) in zip(model.export_weights(), init_weights((20, 7, 3), 5)):
         np.testing.assert_array_equal(W, W0)
         np.testing.assert_array_equal(b, b0)
+    relu = numpy_net.build(config.replace(activation="relu", momentum=0.9))
+    assert relu.train_config.activation == "relu" and relu.optimizer.momentum == 0.9
+    for (W, _), (W0, _) in zip(relu.export_weights(), init_weights((20, 7, 3), 5, activation="relu")):
+        np.testing.assert_array_equal(W, W0)
+    # The problem set's names and the config give the same network.
+    same = NeuralNetwork((20, 7, 3), random_state=5, activation="relu", momentum=0.9, epochs=10, batch_size=32,
+                         learning_rate=1.0, loss="mse")
+    assert same.train_config == relu.train_config
+
+
+@pytest.mark.parametrize("activation, floor", [("tanh", 0.75), ("relu", 0.75)])
+def test_learns_with_other_activations_and_momentum(mnist_small, activation, floor):
+    x, y, xt, yt = mnist_small
+    model = NeuralNetwork((784, 32, 10), epochs=3, learning_rate=0.05, batch_size=16, loss="cross-entropy",
+                          activation=activation, momentum=0.9)
+    model.fit(x, y, verbose=0)
+    assert model.compute_accuracy(xt, yt) > floor
 
 
 # ----------------------------------------------------------------- bad input
@@ -91,6 +108,9 @@ def test_build_starts_from_the_shared_initial_weights():
     ({"loss": "hinge"}, ["loss", "hinge"]),
     ({"schedule": "time-based", "learning_rate": 0.5}, ["0.5"]),
     ({"dtype": "float16"}, ["dtype", "float16"]),
+    ({"activation": "gelu"}, ["activation", "gelu"]),
+    ({"momentum": 1.0}, ["momentum", "1.0"]),
+    ({"config": TrainConfig(), "layer_shapes": (784, 5, 10)}, ["config", "layer_shapes"]),
 ])
 def test_invalid_parameters_name_the_value(kwargs, words):
     kwargs = {"layer_shapes": (784, 16, 10), **kwargs}
@@ -127,7 +147,8 @@ def test_extreme_logits_raise_no_warning(dtype):
         p = F.softmax(z)
         np.testing.assert_array_equal(p[0], [1, 0, 0])
         np.testing.assert_allclose(p[1], [1 / 3] * 3)
-        np.testing.assert_allclose(F.log_softmax(z)[0], [0, -2000, -1000])
+        np.testing.assert_array_equal(F.tanh(z)[0], [1, -1, 0])
+        np.testing.assert_array_equal(F.relu(z)[0], [1000, 0, 0])
         # Row 0 puts p = 0 on its label: -log clips to -log(tiny), large but finite.
         tiny = np.finfo(dtype).tiny
         assert F.cross_entropy(p, y) == pytest.approx((-np.log(tiny) + np.log(3)) / 2, rel=1e-6)
@@ -149,8 +170,9 @@ def test_extreme_logits_raise_no_warning(dtype):
 
 def test_divergence_raises_and_suggests_a_smaller_rate(mnist_small):
     x, y, _, _ = mnist_small
-    model = small_net(learning_rate=1e30, batch_size=10)
-    with pytest.raises(TrainingDiverged, match="smaller than 1e\\+30"):
+    # lr * dW overflows float32 (max 3.4e38): the weights become infinite.
+    model = small_net(learning_rate=1e40, batch_size=10)
+    with pytest.raises(TrainingDiverged, match="smaller than 1e\\+40"):
         model.fit(x[:200], y[:200], verbose=0)
 
 

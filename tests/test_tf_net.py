@@ -165,6 +165,74 @@ def test_float64(mnist_small):
     assert all(W.dtype == np.float64 for W, _ in model.export_weights())
 
 
+@pytest.mark.parametrize("schedule, rate", [("constant", 0.5), ("time-based", 3)])
+def test_momentum_is_pytorchs_convention_also_when_the_rate_changes(mnist_small, schedule, rate):
+    """``MomentumSGD`` against v = mu v + g, w -= lr v written out here, at rates 3, 2, 1, 1, 1 or 0.5."""
+    x, y = mnist_small[0][:50].astype(np.float64), mnist_small[1][:50]
+    model = tf_net.build(TrainConfig(layer_sizes=(784, 12, 10), seed=5, dtype="float64", momentum=0.9,
+                                     learning_rate=rate, schedule=schedule))
+    step = model.train_epoch(model.prepare_data(x, y), np.arange(50), 10, model.train_config.make_schedule(), 0,
+                             lambda n: None)
+    assert step == 5
+    weights = init_weights((784, 12, 10), seed=5, dtype="float64")
+    velocities = [(np.zeros_like(W), np.zeros_like(b)) for W, b in weights]
+    for t in range(5):
+        lr = model.train_config.make_schedule()(t)
+        # numpy_sgd_step at rate 1 gives w - g, so g = w - step(w)
+        grads = [(W - W1, b - b1) for (W, b), (W1, b1)
+                 in zip(weights, numpy_sgd_step(weights, x[10 * t:10 * t + 10], y[10 * t:10 * t + 10], 1.0))]
+        velocities = [(0.9 * vW + gW, 0.9 * vb + gb) for (vW, vb), (gW, gb) in zip(velocities, grads)]
+        weights = [(W - lr * vW, b - lr * vb) for (W, b), (vW, vb) in zip(weights, velocities)]
+    # Keras clips probabilities to [1e-7, 1 - 1e-7] inside its cross-entropy, hence not 1e-12.
+    for (W, b), (We, be) in zip(model.export_weights(), weights):
+        np.testing.assert_allclose(W, We, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(b, be, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_three_backends_agree_with_activation_and_momentum(mnist_small, activation):
+    pytest.importorskip("torch")
+    from ffnn.backends import build
+
+    x, y, xv, yv = mnist_small
+    config = TrainConfig(layer_sizes=(784, 32, 16, 10), epochs=2, batch_size=32, learning_rate=0.05,
+                         activation=activation, momentum=0.9, seed=2)
+    histories = {name: build(name, config, device="cpu").fit_arrays(x[:600], y[:600], xv[:300], yv[:300], verbose=0)
+                 for name in ("numpy", "torch", "tensorflow")}
+    for name in ("torch", "tensorflow"):
+        np.testing.assert_allclose(histories[name]["val_accuracy"], histories["numpy"]["val_accuracy"], atol=0.002)
+        np.testing.assert_allclose(histories[name]["loss"], histories["numpy"]["loss"], rtol=1e-3)
+    assert histories["numpy"]["val_accuracy"][-1] > 0.6  # chance is 0.1
+
+
+def test_activation_and_he_initialisation():
+    model = NeuralNetworkTf([784, 16, 10], random_state=4, activation="relu")
+    assert [layer.activation.__name__ for layer in model.layers] == ["relu", "softmax"]
+    for (W, _), (W0, _) in zip(model.export_weights(), init_weights((784, 16, 10), 4, activation="relu")):
+        np.testing.assert_array_equal(W, W0)
+    assert np.abs(model.export_weights()[0][0]).max() > np.sqrt(6 / (784 + 16))  # He's range is wider
+
+
+# ------------------------------------------------------------ the notebook's images
+
+
+def test_keras_methods_take_28_by_28_images(mnist):
+    (x, y), _ = mnist
+    images, rows = x[:64], x[:64].reshape(64, 784).astype(np.float32) / 255  # uint8 (n, 28, 28) as keras gives them
+    model = NeuralNetworkTf([784, 16, 10], random_state=1)
+    model.compile(optimizer=tf_net.MomentumSGD(0.1), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    expected = model.predict(rows, verbose=0)
+    np.testing.assert_allclose(model.predict(images, verbose=0), expected, rtol=1e-6)
+    np.testing.assert_allclose(model.predict(images.astype(np.float32) / 255, verbose=0), expected, rtol=1e-6)
+    np.testing.assert_allclose(model(images[:5]).numpy(), expected[:5], rtol=1e-6)
+    np.testing.assert_allclose(model(images[:5, None]).numpy(), expected[:5], rtol=1e-6)  # (n, 1, 28, 28)
+    np.testing.assert_allclose(model.evaluate(images, y[:64], verbose=0), model.evaluate(rows, y[:64], verbose=0),
+                               rtol=1e-6)
+    with pytest.raises(Exception, match="784|reshape"):
+        model.predict(np.zeros((2, 20, 20), np.float32), verbose=0)
+
+
 # ------------------------------------------------------------ saving
 
 
@@ -203,6 +271,10 @@ def test_import_export_round_trip():
     (lambda: NeuralNetworkTf([784]), "at least an input and an output"),
     (lambda: NeuralNetworkTf([784, 0, 10]), "sizes must be positive integers, got 0"),
     (lambda: NeuralNetworkTf([784, 10], random_state=-1), "random_state must be a non-negative integer, got -1"),
+    (lambda: NeuralNetworkTf([784, 10], activation="elu"), "activation must be one of sigmoid, tanh, relu"),
+    (lambda: NeuralNetworkTf([784, 10], momentum=1.0), "momentum must be a number in \\[0, 1\\)"),
+    (lambda: NeuralNetworkTf([784, 10], config=TrainConfig()), "give either config or sizes, not both"),
+    (lambda: NeuralNetworkTf(), "give sizes"),
     (lambda: tf_net.build(TrainConfig(loss="mse")), "cross-entropy' only, got 'mse'"),
     (lambda: tf_net.build(TrainConfig(), device="tpu"), "got 'tpu'"),
     (lambda: NeuralNetworkTf([784, 10]).predict_proba(np.zeros((2, 100))), "100 features"),

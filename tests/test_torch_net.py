@@ -274,6 +274,17 @@ def test_build_from_config():
         torch_net.build(config.replace(loss="mse"), device="cpu")
 
 
+@pytest.mark.parametrize("activation, module", [("sigmoid", torch.nn.Sigmoid), ("tanh", torch.nn.Tanh),
+                                                ("relu", torch.nn.ReLU)])
+def test_activation_momentum_and_shared_initialisation(activation, module):
+    model = NeuralNetworkTorch(SIZES, random_state=3, activation=activation, momentum=0.5, device="cpu")
+    assert [type(m) for m in model.net] == [torch.nn.Linear, module, torch.nn.Linear, module, torch.nn.Linear]
+    assert model.optimizer.param_groups[0]["momentum"] == 0.5
+    assert_weights_close(model.export_weights(), init_weights(SIZES, 3, activation=activation), rtol=0, atol=0)
+    assert model.train_config == TrainConfig(layer_sizes=SIZES, epochs=10, batch_size=128, learning_rate=0.01,
+                                             seed=3, activation=activation, momentum=0.5)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(sizes=(784,)), "sizes"),
     (dict(sizes=(784, 0, 10)), "sizes must be positive integers, got 0"),
@@ -284,6 +295,9 @@ def test_build_from_config():
     (dict(schedule="time-based", learning_rate=0.5), "got 0.5"),
     (dict(device="tpu"), "'tpu'"),
     (dict(dtype="float16"), "'float16'"),
+    (dict(activation="softplus"), "activation must be one of sigmoid, tanh, relu, got 'softplus'"),
+    (dict(momentum=-0.1), "momentum must be a number in \\[0, 1\\), got -0.1"),
+    (dict(config=TrainConfig(), epochs=3), "give either config or sizes, epochs, not both"),
 ])
 def test_invalid_parameters_name_the_value(kwargs, message):
     kwargs = {"sizes": SIZES, "device": "cpu", **kwargs}

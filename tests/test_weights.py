@@ -18,6 +18,18 @@ def test_glorot_uniform_bounds_and_zero_biases():
     assert not np.array_equal(weights[0][0], init_weights((784, 128, 10), seed=4)[0][0])
 
 
+def test_he_uniform_for_relu_hidden_layers_glorot_for_the_output():
+    weights = init_weights((784, 128, 64, 10), seed=3, activation="relu")
+    limits = [np.sqrt(6 / 784), np.sqrt(6 / 128), np.sqrt(6 / (64 + 10))]  # He, He, Glorot (softmax output)
+    for (W, _), limit in zip(weights, limits):
+        assert np.abs(W).max() <= limit and np.abs(W).max() > 0.95 * limit
+    # tanh and sigmoid share Glorot's rule: the same numbers as the default
+    for activation in ("sigmoid", "tanh"):
+        for (W, _), (W0, _) in zip(init_weights((784, 128, 64, 10), 3, activation=activation),
+                                   init_weights((784, 128, 64, 10), 3)):
+            np.testing.assert_array_equal(W, W0)
+
+
 def test_save_and_load_with_and_without_meta(tmp_path):
     weights = init_weights((5, 4, 3), seed=0, dtype="float64")
     save_weights(tmp_path / "w.npz", weights)

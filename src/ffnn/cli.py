@@ -21,11 +21,11 @@ import numpy as np
 
 from . import bench, theory
 from . import inspect as inspect_command
+from .config import ACTIVATIONS, DEVICES, LOSSES, SCHEDULE_NAMES  # the choices' one source
 
 __all__ = ["main", "build_parser", "COMMANDS", "CLIError"]
 
 DEFAULT_BACKENDS = ("numpy", "torch", "tensorflow")
-DEVICES = ("auto", "cpu", "cuda")
 PLOTS = ("accuracy.png", "loss.png", "confusion.png", "misclassified.png", "weights.png", "dynamics.png")
 
 
@@ -92,6 +92,17 @@ def _hidden(text: str) -> tuple:
     return tuple(sizes)
 
 
+def _momentum(text: str) -> float:
+    """A number in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text!r}")
+    return value
+
+
 def _val_size(text: str):
     """A fraction in [0, 1) (``"0.1"``) or a count (``"5000"``); 0 means no validation set."""
     try:
@@ -133,9 +144,15 @@ def _add_training_arguments(p: argparse.ArgumentParser) -> None:
                    help="samples per SGD step; 1 updates after every sample (default: 32)")
     p.add_argument("--lr", type=_learning_rate, default=1.0, metavar="RATE",
                    help="learning rate; with --schedule time-based the starting rate, an integer (default: 1.0)")
-    p.add_argument("--loss", choices=("cross-entropy", "mse"), default="cross-entropy",
+    p.add_argument("--loss", choices=LOSSES, default="cross-entropy",
                    help="loss; mse only in the numpy backend (default: cross-entropy)")
-    p.add_argument("--schedule", choices=("constant", "time-based"), default="constant",
+    p.add_argument("--activation", choices=ACTIVATIONS, default="sigmoid",
+                   help="hidden layers' activation; relu starts from He's initialisation, the others from "
+                        "Glorot's (default: sigmoid)")
+    p.add_argument("--momentum", type=_momentum, default=0.0, metavar="MU",
+                   help="SGD momentum in [0, 1), PyTorch's convention: v = MU*v + grad, w -= lr*v "
+                        "(default: 0, plain SGD)")
+    p.add_argument("--schedule", choices=SCHEDULE_NAMES, default="constant",
                    help="learning-rate schedule; time-based is max(lr - step, 1) (default: constant)")
     p.add_argument("--n-train", type=_positive_int, default=None, metavar="N",
                    help="train on the first N training samples, before the validation split "
@@ -211,6 +228,7 @@ def _train_config(args, data: _Data):
     n_classes = 10
     return TrainConfig(layer_sizes=(data.x.shape[1], *args.hidden, n_classes), epochs=args.epochs,
                        batch_size=args.batch_size, learning_rate=lr, loss=args.loss,
+                       activation=args.activation, momentum=args.momentum,
                        schedule=args.schedule, seed=args.seed, early_stopping=args.early_stopping)
 
 
@@ -230,7 +248,8 @@ def _train_one(name: str, model, data: _Data, device: str, out: Path) -> dict:
     config = model.train_config
     start_weights = model.export_weights()
     same_start = all(np.array_equal(W, W0) and np.array_equal(b, b0) for (W, b), (W0, b0)
-                     in zip(start_weights, init_weights(config.layer_sizes, config.seed, config.dtype)))
+                     in zip(start_weights, init_weights(config.layer_sizes, config.seed, config.dtype,
+                                                      config.activation)))
     run.write_config({"backend": name, "device": device, "data": data.info, "config": config.to_dict(),
                       "ffnn_version": __version__})
     history = model.fit_arrays(data.x, data.y, data.x_val, data.y_val, verbose=1,

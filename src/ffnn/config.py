@@ -1,16 +1,21 @@
 """One validated configuration that flows from the CLI to every backend."""
 from __future__ import annotations
 
+import inspect
 import numbers
 from dataclasses import asdict, dataclass, fields
 
-from .functional import ACTIVATIONS as _ACTIVATION_TABLE
+from . import functional as _F
 from .schedules import SCHEDULES, make_schedule
 
-__all__ = ["TrainConfig", "ConfigError", "LOSSES", "ACTIVATIONS", "MONITORS"]
+__all__ = ["TrainConfig", "ConfigError", "LOSSES", "ACTIVATIONS", "SCHEDULE_NAMES", "MONITORS", "DTYPES",
+           "DEVICES"]
 
-LOSSES = ("mse", "cross-entropy")
-ACTIVATIONS = tuple(_ACTIVATION_TABLE)
+# The choices, read from the tables that implement them; the CLI offers exactly these.
+LOSSES = tuple(_F.LOSSES)
+ACTIVATIONS = tuple(_F.ACTIVATIONS)
+SCHEDULE_NAMES = tuple(SCHEDULES)
+DEVICES = ("auto", "cpu", "cuda")  # where torch and tensorflow compute; numpy runs on the CPU
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 DTYPES = ("float32", "float64")
 
@@ -21,6 +26,15 @@ def _is_int(v) -> bool:
 
 def _is_real(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _same(a, b) -> bool:
+    """Whether an argument equals its default (sequences compare as tuples)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return tuple(a) == tuple(b)
+    if _is_real(a) and _is_real(b):
+        return a == b
+    return type(a) is type(b) and a == b
 
 
 def _finite(v) -> bool:
@@ -152,6 +166,27 @@ class TrainConfig:
             return cls(**{fields_of.get(k, k): v for k, v in values.items()})
         except ConfigError as exc:
             raise exc.renamed(names) from None
+
+    @classmethod
+    def for_class(cls, config, names: dict, values: dict, defaults) -> "TrainConfig":
+        """The configuration of a problem-set class: ``config``, or one built from its arguments.
+
+        ``values`` are the class's arguments by its own names (``names``:
+        field -> name), ``defaults`` their defaults. Given a ``config``, every
+        argument must keep its default (passing both is ambiguous); without
+        one, the arguments become a config as in :meth:`from_names`.
+        ``defaults`` may be a dict or the class's ``__init__`` (whose signature has them).
+        """
+        if callable(defaults):
+            defaults = {k: p.default for k, p in inspect.signature(defaults).parameters.items()}
+        if config is None:
+            return cls.from_names(names, **values)
+        if not isinstance(config, cls):
+            raise ValueError(f"config must be a TrainConfig, got {config!r}")
+        changed = [k for k, v in values.items() if k in defaults and not _same(v, defaults[k])]
+        if changed:
+            raise ValueError(f"give either config or {', '.join(changed)}, not both")
+        return config
 
     def replace(self, **changes) -> "TrainConfig":
         """A copy with some fields changed (validated again)."""

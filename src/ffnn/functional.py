@@ -1,8 +1,12 @@
 r"""The network's mathematics as plain NumPy functions, samples as rows.
 
-Activations, losses and the gradients of the losses with respect to the
-output layer's pre-activations (the logits) ``Z`` of shape
-``(n_samples, n_classes)``. Targets ``Y`` are one-hot rows of the same shape.
+Two tables name everything a backend can choose: :data:`ACTIVATIONS` (hidden
+activation -> function and its backward rule) and :data:`LOSSES` (loss ->
+function and its gradient with respect to the output layer's pre-activations,
+the logits ``Z`` of shape ``(n_samples, n_classes)``). Targets ``Y`` are
+one-hot rows of the same shape. :mod:`ffnn.config` and the command line take
+their choices from these tables; the frameworks map the same names to their
+own layers.
 Every function keeps the dtype of its input (float32 stays float32), and
 those that take ``out=`` write their result there, so the training loop can
 reuse its buffers.
@@ -14,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "relu", "relu_backward", "ACTIVATIONS",
-           "softmax", "log_softmax", "forward", "mse", "mse_grad", "cross_entropy", "cross_entropy_grad", "nll",
+__all__ = ["sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "relu", "relu_backward", "ACTIVATIONS", "HE_INIT",
+           "softmax", "forward", "mse", "mse_grad", "cross_entropy", "cross_entropy_grad", "nll",
            "LOSSES"]
 
 
@@ -85,6 +89,10 @@ def relu_backward(da, a, out=None, tmp=None):
 ACTIVATIONS = {"sigmoid": (sigmoid, sigmoid_backward), "tanh": (tanh, tanh_backward),
                "relu": (relu, relu_backward)}
 
+#: Hidden activations whose layers start from He's initialisation (:func:`ffnn.weights.init_weights`);
+#: the others start from Glorot's.
+HE_INIT = frozenset({"relu"})
+
 
 def softmax(z, out=None):
     r"""Row-wise softmax, :math:`p_j = e^{z_j} / \sum_i e^{z_i}`.
@@ -97,12 +105,6 @@ def softmax(z, out=None):
     np.exp(out, out=out)
     out /= out.sum(axis=1, keepdims=True)
     return out
-
-
-def log_softmax(z):
-    r"""Row-wise :math:`\log p_j = z_j - \max z - \log \sum_i e^{z_i - \max z}`, exact for large logits."""
-    shifted = z - z.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 def forward(weights, x, activation: str = "sigmoid") -> list:

@@ -111,7 +111,7 @@ def _inspect_epoch(history: History, model, config: TrainConfig, probe, progress
         progress.note(diagnosis.format_line(finding))
 
 
-def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, has_val: bool,
+def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, train_set, val_set=None,
              *, verbose: int = 1, label: str = "", on_epoch_end=None, stream=None, probe=None) -> History:
     """Run ``config.epochs`` epochs and return the :class:`History`.
 
@@ -120,12 +120,14 @@ def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, ha
     model : object with ``export_weights`` and ``import_weights``
     n_train : int
         Samples per epoch (for the progress bar).
-    train_epoch : callable ``(epoch, step, schedule, on_batch) -> step``
-        Runs one epoch's SGD steps, starting at optimizer step ``step`` with
-        the rate ``schedule(step)``; ``on_batch(n)`` after each batch of n.
-    evaluate : callable ``(which) -> (loss, accuracy)``, ``which`` in {"train", "val"}
-    has_val : bool
-        Whether ``evaluate("val")`` is available.
+    train_epoch : callable ``(step, schedule, on_batch) -> step``
+        Runs one epoch's SGD steps on the training set, starting at optimizer
+        step ``step`` with the rate ``schedule(step)``; ``on_batch(n)`` after
+        each batch of n.
+    evaluate : callable ``(data) -> (loss, accuracy)``
+        Scores ``train_set`` or ``val_set`` (the model's own data format).
+    train_set, val_set
+        The data sets, as ``evaluate`` takes them; ``val_set`` None for no validation.
     on_epoch_end : callable ``(history) -> None``, optional
         Called after each finished epoch (e.g. to save the history so far).
     probe : (x, labels), optional
@@ -138,7 +140,7 @@ def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, ha
     ``epochs``, on patience running out, or on Ctrl-C (which stops training
     and sets ``history.interrupted``; the finished epochs are kept).
     """
-    if config.early_stopping and config.monitor.startswith("val_") and not has_val:
+    if config.early_stopping and config.monitor.startswith("val_") and val_set is None:
         raise ValueError(f"early stopping monitors {config.monitor!r} but no validation data was given")
     schedule = config.make_schedule()
     stopper = (EarlyStopping(config.monitor, config.early_stopping, config.min_delta)
@@ -151,15 +153,12 @@ def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, ha
             lr = schedule(step)
             on_batch = progress.start_epoch(epoch, n_train)
             start = time.perf_counter()
-            step = train_epoch(epoch, step, schedule, on_batch)
+            step = train_epoch(step, schedule, on_batch)
             seconds = time.perf_counter() - start
-            loss, acc = evaluate("train")
-            val_loss, val_acc = evaluate("val") if has_val else (float("nan"), float("nan"))
-            record = dict(epoch=epoch, loss=float(loss), accuracy=float(acc), val_loss=float(val_loss),
-                          val_accuracy=float(val_acc), learning_rate=float(lr), seconds=seconds)
+            record = _epoch_record(epoch, evaluate, train_set, val_set, lr, seconds)
             if not math.isfinite(record["loss"]):
                 progress.close()
-                raise TrainingDiverged(diagnosis.divergence(epoch, loss, config))
+                raise TrainingDiverged(diagnosis.divergence(epoch, record["loss"], config))
             history.append(**record)
             progress.end_epoch(record)
             _inspect_epoch(history, model, config, probe, progress)
@@ -172,14 +171,27 @@ def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, ha
         history.interrupted = True
     finally:
         progress.close()
-        if stopper is not None and stopper.best_weights is not None:
-            model.import_weights(stopper.best_weights)
-            history.best_epoch = stopper.best_epoch
+        _restore_best(model, stopper, history)
     if not _finite_weights(model.export_weights()):
         raise TrainingDiverged(
             f"training diverged (weights are not finite); try a learning rate smaller than {config.learning_rate}"
         )
     return history
+
+
+def _epoch_record(epoch, evaluate, train_set, val_set, lr, seconds) -> dict:
+    """The history record of a finished epoch: loss and accuracy on both sets, the rate, the time."""
+    loss, acc = evaluate(train_set)
+    val_loss, val_acc = evaluate(val_set) if val_set is not None else (float("nan"), float("nan"))
+    return dict(epoch=epoch, loss=float(loss), accuracy=float(acc), val_loss=float(val_loss),
+                val_accuracy=float(val_acc), learning_rate=float(lr), seconds=seconds)
+
+
+def _restore_best(model, stopper, history) -> None:
+    """Put the early-stopping's best weights back into ``model``, if it kept any."""
+    if stopper is not None and stopper.best_weights is not None:
+        model.import_weights(stopper.best_weights)
+        history.best_epoch = stopper.best_epoch
 
 
 def fit_arrays(model: Trainable, x, y, x_val=None, y_val=None, *, config: TrainConfig | None = None,
@@ -201,12 +213,9 @@ def fit_arrays(model: Trainable, x, y, x_val=None, y_val=None, *, config: TrainC
     n = len(x)
     probe_idx = dynamics.probe_indices(n, config.seed)
 
-    def train_epoch(epoch, step, schedule, on_batch):
+    def train_epoch(step, schedule, on_batch):
         order = rng.permutation(n) if config.shuffle else np.arange(n)
         return model.train_epoch(train, order, config.batch_size, schedule, step, on_batch)
 
-    def evaluate(which):
-        return model.loss_and_accuracy(train if which == "train" else val)
-
-    return fit_loop(model, config, n, train_epoch, evaluate, val is not None, verbose=verbose,
+    return fit_loop(model, config, n, train_epoch, model.loss_and_accuracy, train, val, verbose=verbose,
                     label=label, on_epoch_end=on_epoch_end, stream=stream, probe=(x[probe_idx], y[probe_idx]))

@@ -1,25 +1,33 @@
 r"""The network from scratch in NumPy: forward pass, backpropagation and SGD by hand.
 
-For layer :math:`l` with input :math:`A_{l-1}` (samples as rows; :math:`A_0 = X`)::
+For layer :math:`l` with input :math:`A_{l-1}` (samples as rows; :math:`A_0 = X`)
+and hidden activation :math:`f` (sigmoid, tanh or ReLU, from
+:data:`ffnn.functional.ACTIVATIONS`)::
 
     Z_l = A_{l-1} @ W_l + b_l          # (n, n_l)
-    A_l = sigmoid(Z_l)                  # hidden layers
+    A_l = f(Z_l)                        # hidden layers
     P   = softmax(Z_L)                  # output layer
 
-and backwards, starting from ``dZ_L = dLoss/dZ_L`` (:mod:`ffnn.functional`)::
+backwards, starting from ``dZ_L = dLoss/dZ_L`` (:data:`ffnn.functional.LOSSES`)::
 
     dW_l = A_{l-1}.T @ dZ_l            # (n_{l-1}, n_l)
     db_l = dZ_l.sum(0)
     dA_{l-1} = dZ_l @ W_l.T
-    dZ_{l-1} = dA_{l-1} * A_{l-1} * (1 - A_{l-1})
+    dZ_{l-1} = dA_{l-1} * f'(Z_{l-1})  # f' computed from A_{l-1}
 
-then ``W_l -= lr * dW_l`` and ``b_l -= lr * db_l``. Everything is vectorised
-over the batch and computed in the model's dtype (float32 by default) in
-buffers allocated once per epoch; ``batch_size=1`` is the problem set's
-per-sample SGD.
+which are the true gradients of the mean loss on the batch; then the
+optimizer (:class:`SGD`) takes the step, in PyTorch's convention::
+
+    V_l = momentum * V_l + dW_l        # (V_l = dW_l when momentum is 0)
+    W_l -= learning_rate * V_l         # and the same for b_l
+
+Everything is vectorised over the batch and computed in the model's dtype
+(float32 by default) in buffers allocated once per epoch; ``batch_size=1`` is
+the problem set's per-sample SGD.
 """
 from __future__ import annotations
 
+from itertools import chain
 
 import numpy as np
 
@@ -30,7 +38,7 @@ from ..training import check_xy, fit_arrays
 from ..weights import check_weights, init_weights, load_weights, save_weights
 from . import model_path
 
-__all__ = ["BACKEND", "MODEL_FILE", "NeuralNetwork", "build", "load"]
+__all__ = ["BACKEND", "MODEL_FILE", "NeuralNetwork", "SGD", "build", "load"]
 
 BACKEND = "numpy"
 MODEL_FILE = "model.npz"
@@ -39,8 +47,60 @@ _EVAL_CHUNK = 8192  # rows per forward pass when evaluating a whole set
 _RENAMED = {"layer_sizes": "layer_shapes", "seed": "random_state"}  # config name -> problem set's name
 
 
+class SGD:
+    r"""Stochastic gradient descent with momentum, in PyTorch's convention.
+
+    For each parameter :math:`w` with gradient :math:`g` and velocity :math:`v`
+    (zero at the start), at learning rate :math:`\eta` and momentum :math:`\mu`:
+
+    .. math:: v \leftarrow \mu v + g, \qquad w \leftarrow w - \eta v
+
+    so the first step is :math:`w \leftarrow w - \eta g`, and ``momentum=0``
+    is plain SGD (no velocities kept). ``torch.optim.SGD(momentum=mu)`` and
+    :class:`ffnn.backends.tf_net.MomentumSGD` take the same steps.
+    """
+
+    def __init__(self, momentum: float = 0.0):
+        self.momentum = momentum
+        self.velocities = None  # one per parameter, allocated at the first step
+
+    def step(self, weights, grads, learning_rate: float) -> None:
+        """Update ``weights`` (``(W, b)`` pairs) in place from ``grads`` (pairs alike), which serve as scratch."""
+        params, gradients = list(chain.from_iterable(weights)), list(chain.from_iterable(grads))
+        if self.momentum and self.velocities is None:
+            self.velocities = [np.zeros_like(w) for w in params]
+        for i, (w, g) in enumerate(zip(params, gradients)):
+            if self.momentum:
+                v = self.velocities[i]
+                v *= self.momentum
+                v += g
+                np.multiply(v, learning_rate, out=g)
+            else:
+                g *= learning_rate
+            w -= g
+
+
+class _Workspace:
+    """Named work arrays for batches of up to ``n`` samples, allocated once and reused for every batch.
+
+    ``activations[l]`` first receives ``Z_{l+1}``, which the forward pass then
+    overwrites in place with ``A_{l+1}`` (every backward rule needs only ``A``);
+    ``deltas[l]`` receives ``dA_{l+1}``, overwritten in place with ``dZ_{l+1}``;
+    ``coef_grads`` holds ``(dW_l, db_l)`` pairs shaped like the weights.
+    """
+
+    def __init__(self, layer_sizes, n: int, dtype, train: bool = True):
+        new = lambda *shape: np.empty(shape, dtype=dtype)  # noqa: E731
+        self.activations = [new(n, s) for s in layer_sizes[1:]]  # A_1 .. A_L, where A_L = P
+        if train:
+            self.x, self.y = new(n, layer_sizes[0]), new(n, layer_sizes[-1])
+            self.deltas = [new(n, s) for s in layer_sizes[1:]]
+            self.scratch = [new(n, s) for s in layer_sizes[1:]]
+            self.coef_grads = [(new(n_in, n_out), new(n_out)) for n_in, n_out in zip(layer_sizes, layer_sizes[1:])]
+
+
 class NeuralNetwork:
-    """A fully-connected classifier: sigmoid hidden layers, softmax output.
+    """A fully-connected classifier: sigmoid (or tanh, ReLU) hidden layers, softmax output.
 
     Parameters
     ----------
@@ -49,10 +109,7 @@ class NeuralNetwork:
     epochs : int, default 50
     learning_rate : float, default 0.01
         With ``loss="mse"`` the gradients are small (the softmax Jacobian
-        shrinks them), so it takes rates of 1 and more: 784-128-64-10 reaches
-        98.0-98.2% on the MNIST test set after 30 epochs at ``batch_size=16,
-        learning_rate=8`` (the last digit depends on the BLAS) and 98.1% at
-        ``batch_size=1, learning_rate=0.5``.
+        shrinks them), so it takes rates of 1 and more (``docs/backends.md``).
     random_state : int, default 1
         Seeds the initial weights (:func:`ffnn.weights.init_weights`) and the
         order of the samples in each epoch.
@@ -61,34 +118,43 @@ class NeuralNetwork:
     loss : {"mse", "cross-entropy"}, default "mse"
     schedule, early_stopping, monitor, min_delta, shuffle, dtype
         As in :class:`ffnn.TrainConfig`.
+    activation : {"sigmoid", "tanh", "relu"}, default "sigmoid"
+        The hidden layers' activation.
+    momentum : float in [0, 1), default 0.0
+        SGD momentum (:class:`SGD`); 0 is the problem set's plain SGD.
+    config : TrainConfig, optional
+        Build from this configuration instead of the arguments above (which
+        must then keep their defaults); :func:`build` does this.
 
     Attributes
     ----------
     weights_ : list of (W, b)
         ``W`` of shape (n_in, n_out), ``b`` of shape (n_out,), in ``dtype``;
         initialised on construction, updated in place by training. Calling
-        ``fit`` again continues from them.
+        ``fit`` again continues from them (and from the optimizer's velocities).
     history_ : History or None
         The record of the last ``fit``.
     """
 
     def __init__(self, layer_shapes=(784, 128, 64, 10), epochs=50, learning_rate=0.01, random_state=1,
                  batch_size=1, loss="mse", schedule="constant", early_stopping=None, monitor="val_loss",
-                 min_delta=0.0, shuffle=True, dtype="float32", activation="sigmoid", momentum=0.0):
-        self.train_config = TrainConfig.from_names(
-            _RENAMED, layer_shapes=layer_shapes, epochs=epochs, batch_size=batch_size,
-            learning_rate=learning_rate, loss=loss, schedule=schedule, random_state=random_state,
-            early_stopping=early_stopping, monitor=monitor, min_delta=min_delta, shuffle=shuffle, dtype=dtype,
-            activation=activation, momentum=momentum)
-        cfg = self.train_config
+                 min_delta=0.0, shuffle=True, dtype="float32", activation="sigmoid", momentum=0.0, *,
+                 config=None):
+        self.train_config = cfg = TrainConfig.for_class(config, _RENAMED, dict(
+            layer_shapes=layer_shapes, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+            loss=loss, schedule=schedule, random_state=random_state, early_stopping=early_stopping,
+            monitor=monitor, min_delta=min_delta, shuffle=shuffle, dtype=dtype, activation=activation,
+            momentum=momentum), NeuralNetwork.__init__)
         self.dtype = np.dtype(cfg.dtype)
-        self.weights_ = init_weights(cfg.layer_sizes, cfg.seed, cfg.dtype)
+        self.optimizer = SGD(cfg.momentum)
+        self.weights_ = init_weights(cfg.layer_sizes, cfg.seed, cfg.dtype, cfg.activation)
         self.history_ = None
 
     def __repr__(self):
         c = self.train_config
         return (f"NeuralNetwork(layer_shapes={c.layer_sizes}, epochs={c.epochs}, "
-                f"learning_rate={c.learning_rate}, batch_size={c.batch_size}, loss={c.loss!r})")
+                f"learning_rate={c.learning_rate}, batch_size={c.batch_size}, loss={c.loss!r}, "
+                f"activation={c.activation!r}, momentum={c.momentum})")
 
     # ------------------------------------------------------------ Trainable
 
@@ -101,17 +167,17 @@ class NeuralNetwork:
         """One epoch of SGD over ``data`` in ``order``; returns the new step count."""
         x, y = data
         n = len(order)
-        bufs = self._buffers(min(batch_size, n))
+        ws = _Workspace(self.train_config.layer_sizes, min(batch_size, n), self.dtype)
         # A diverging run overflows to inf/NaN; fit_loop detects that and raises TrainingDiverged.
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
                 m = len(idx)
                 # mode="clip" lets np.take write straight into the buffer (indices are valid).
-                xb = np.take(x, idx, axis=0, out=bufs["x"][:m], mode="clip")
-                yb = np.take(y, idx, axis=0, out=bufs["y"][:m], mode="clip")
-                self._backward(xb, yb, self._forward(xb, bufs), bufs, scale=schedule(step))
-                self._sgd_step(bufs["grads"])
+                xb = np.take(x, idx, axis=0, out=ws.x[:m], mode="clip")
+                yb = np.take(y, idx, axis=0, out=ws.y[:m], mode="clip")
+                grads = self._backward(xb, yb, self._forward(xb, ws.activations), ws)
+                self.optimizer.step(self.weights_, grads, schedule(step))
                 step += 1
                 on_batch(m)
         return step
@@ -136,45 +202,34 @@ class NeuralNetwork:
 
     # ------------------------------------------------------ forward, backward
 
-    def _buffers(self, n, train=True):
-        """Work arrays for batches of up to ``n`` samples; training reuses them for every batch."""
-        sizes = self.train_config.layer_sizes
-        new = lambda *shape: np.empty(shape, dtype=self.dtype)  # noqa: E731
-        bufs = {"a": [new(n, s) for s in sizes[1:]]}  # A_1 .. A_L, where A_L = P
-        if train:
-            bufs.update(x=new(n, sizes[0]), y=new(n, sizes[-1]),
-                        da=[new(n, s) for s in sizes[1:]],  # dA_l, overwritten by dZ_l
-                        tmp=[new(n, s) for s in sizes[1:]],
-                        grads=[(new(*W.shape), new(*b.shape)) for W, b in self.weights_])
-        return bufs
-
     def _probabilities(self, x):
         """P for ``x`` (n, n_inputs), computed in chunks so the hidden activations stay small."""
+        sizes = self.train_config.layer_sizes
         chunks = (x[s:s + _EVAL_CHUNK] for s in range(0, len(x), _EVAL_CHUNK))
-        return np.concatenate([self._forward(c, self._buffers(len(c), train=False))[-1] for c in chunks])
+        return np.concatenate([self._forward(c, _Workspace(sizes, len(c), self.dtype, train=False).activations)[-1]
+                               for c in chunks])
 
-    def _forward(self, x, bufs):
-        """Outputs ``[A_1, ..., A_L]`` of every layer for ``x`` of shape (m, n_inputs); ``A_L`` is P."""
+    def _forward(self, x, activations):
+        """Outputs ``[A_1, ..., A_L]`` of every layer for ``x`` of shape (m, n_inputs), written into
+        ``activations`` (one buffer per layer, at least m rows); ``A_L`` is P."""
         m, last = len(x), len(self.weights_) - 1
+        f = F.ACTIVATIONS[self.train_config.activation][0]
         acts, a = [], x
         for l, (W, b) in enumerate(self.weights_):
-            z = np.matmul(a, W, out=bufs["a"][l][:m])
+            z = np.matmul(a, W, out=activations[l][:m])
             z += b
-            a = F.softmax(z, out=z) if l == last else F.sigmoid(z, out=z)
+            a = F.softmax(z, out=z) if l == last else f(z, out=z)  # Z_l overwritten by A_l
             acts.append(a)
         return acts
 
-    def _backward(self, x, y, acts, bufs, scale=1.0):
+    def _backward(self, x, y, acts, ws):
         """Gradients ``[(dW_1, db_1), ...]`` of the mean loss on the batch ``(x, y)``, given its ``acts``.
 
-        Backpropagation is linear in ``dZ_L``, so multiplying it by ``scale``
-        (the learning rate, in training) scales every gradient at the cost of
-        one (m, n_classes) product instead of one per weight matrix.
+        Written into ``ws.coef_grads``, using ``ws.deltas`` and ``ws.scratch``.
         """
-        m, grads = len(x), bufs["grads"]
-        dz = F.LOSSES[self.train_config.loss][1](acts[-1], y, out=bufs["da"][-1][:m])
-        if scale != 1.0:
-            dz *= scale
+        m, grads = len(x), ws.coef_grads
+        dz = F.LOSSES[self.train_config.loss][1](acts[-1], y, out=ws.deltas[-1][:m])
+        backward = F.ACTIVATIONS[self.train_config.activation][1]
         for l in range(len(self.weights_) - 1, -1, -1):
             a_prev = x if l == 0 else acts[l - 1]
             dW, db = grads[l]
@@ -182,15 +237,9 @@ class NeuralNetwork:
             np.dot(a_prev.T, dz, out=dW)
             dz.sum(axis=0, out=db)
             if l:
-                da = np.matmul(dz, self.weights_[l][0].T, out=bufs["da"][l - 1][:m])
-                dz = F.sigmoid_backward(da, a_prev, out=da, tmp=bufs["tmp"][l - 1][:m])
+                da = np.matmul(dz, self.weights_[l][0].T, out=ws.deltas[l - 1][:m])
+                dz = backward(da, a_prev, out=da, tmp=ws.scratch[l - 1][:m])  # dA overwritten by dZ
         return grads
-
-    def _sgd_step(self, grads):
-        """``W -= dW`` and ``b -= db`` in place, for gradients already scaled by the learning rate."""
-        for (W, b), (dW, db) in zip(self.weights_, grads):
-            W -= dW
-            b -= db
 
     def loss_and_gradients(self, x, y):
         """The mean loss on the batch ``(x, y)`` and its gradients ``[(dW, db), ...]``, without a step.
@@ -200,10 +249,9 @@ class NeuralNetwork:
         x = np.ascontiguousarray(x, dtype=self.dtype)
         y = np.asarray(y)
         y = y.astype(self.dtype) if y.ndim == 2 else one_hot(y, self.train_config.n_classes, self.dtype)
-        bufs = self._buffers(len(x))
-        acts = self._forward(x, bufs)
-        loss = F.LOSSES[self.train_config.loss][0](acts[-1], y)
-        return loss, self._backward(x, y, acts, bufs)
+        ws = _Workspace(self.train_config.layer_sizes, len(x), self.dtype)
+        acts = self._forward(x, ws.activations)
+        return F.LOSSES[self.train_config.loss][0](acts[-1], y), self._backward(x, y, acts, ws)
 
     # ------------------------------------------------------------- the API
 
@@ -249,9 +297,7 @@ def build(config: TrainConfig, device: str = "auto") -> NeuralNetwork:
     """A fresh :class:`NeuralNetwork` for ``config``; ``device`` must be ``"auto"`` or ``"cpu"``."""
     if device not in ("auto", "cpu"):
         raise ValueError(f"the numpy backend runs on the CPU only: device must be 'auto' or 'cpu', got {device!r}")
-    kwargs = config.to_dict()
-    kwargs["layer_shapes"], kwargs["random_state"] = kwargs.pop("layer_sizes"), kwargs.pop("seed")
-    return NeuralNetwork(**kwargs)
+    return NeuralNetwork(config=config)
 
 
 def load(path) -> NeuralNetwork:

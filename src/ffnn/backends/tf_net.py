@@ -1,76 +1,22 @@
-r"""The network in Keras 3 (TensorFlow): the problem set's class, repaired.
+r"""The network in Keras 3 (TensorFlow): the problem set's ``NeuralNetworkTf``, repaired.
 
-The problem set supplied this class, which does not learn::
+:class:`NeuralNetworkTf` is a ``keras.Sequential`` of ``Dense`` layers:
+``sizes[0]`` is the input shape, the hidden layers use the configured
+activation (sigmoid, tanh or ReLU), the output is a softmax, the loss is the
+categorical cross-entropy and the optimizer :class:`MomentumSGD` (PyTorch's
+momentum convention; plain SGD at ``momentum=0``). It starts from
+:func:`ffnn.weights.init_weights`, so for the same seed it holds the other
+backends' initial weights (a ``Dense`` kernel is ``W`` as it is).
 
-    class NeuralNetworkTf(tf.keras.Sequential):
-      def __init__(self, sizes, random_state=1):
-        super().__init__()
-        self.sizes = sizes
-        self.random_state = random_state
-        tf.random.set_seed(random_state)
-        for i in range(0, len(sizes)):
-          if i == len(sizes) - 1:
-            self.add(tf.keras.layers.Dense(sizes[i], activation='sigmoid'))
-          else:
-            self.add(tf.keras.layers.Dense(sizes[i], activation='softmax'))
-      def compile_and_fit(self, x_train, y_train, epochs=50, learning_rate=0.01,
-                          batch_size=1, validation_data=None):
-        optimizer = tf.keras.optimizers.Adam(learning_rate=learning_rate)
-        self.compile(loss='binary_crossentropy', optimizer=optimizer, metrics=['accuracy'])
-        eval = self.fit(x_train, y_train, epochs=epochs, batch_size=batch_size,
-                        validation_data=validation_data)
-        return eval
+Every way in takes images (n, 28, 28) as ``keras.datasets.mnist`` gives them,
+uint8 or float, as well as rows (n, 784): ``compile_and_fit`` (the problem
+set's), ``fit_arrays`` (the shared loop, :func:`ffnn.training.fit_arrays`),
+``predict_proba``, and Keras's own ``predict``, ``evaluate`` and calling the
+model. :class:`TimeBasedLearningRate` is the problem set's schedule as a Keras
+``LearningRateSchedule``. Models save to ``.keras`` and load in safe mode.
 
-Its three mistakes, and what this module does instead:
-
-1. **Swapped activations.** Softmax on the hidden layers squeezes each
-   hidden vector onto the probability simplex (its units compete and sum to
-   1, so with 128 units each is about 1/128 and carries almost no signal),
-   while a sigmoid on the output gives 10 independent numbers that are not a
-   distribution over the classes. Here the hidden layers are sigmoid and the
-   output is softmax, so ``predict`` returns rows that sum to 1.
-2. **Binary cross-entropy for 10 exclusive classes.** Keras's
-   ``binary_crossentropy`` treats each of the 10 outputs as its own yes/no
-   problem and averages them: 9 of the 10 targets are 0, so a network that
-   outputs "no" everywhere already scores a low loss, and the ``accuracy``
-   metric it pairs with becomes binary accuracy (90% for all-zero outputs).
-   Here the loss is the categorical cross-entropy
-   :math:`-\frac1n\sum_s \log p_{s, y_s}` (``categorical_crossentropy`` for
-   one-hot labels, ``sparse_categorical_crossentropy`` for integer labels:
-   the same number).
-3. **The input size became a layer, and the images were never flattened.**
-   ``sizes[0] = 784`` is the number of inputs, but the loop made it a
-   784-unit Dense layer (a network 784-784-128-32-10 with an extra softmax
-   layer), and a Dense layer on (n, 28, 28) images acts on each row of 28
-   pixels separately, giving (n, 28, 10) outputs that do not match the (n, 10)
-   labels. Here ``sizes[0]`` is the ``Input`` shape, layers are 784-...-10,
-   and (n, 28, 28) images are flattened to (n, 784) before they reach the model.
-
-**Optimizer.** The problem set asks for gradient descent, so training uses
-plain ``keras.optimizers.SGD`` (no momentum) like the NumPy and PyTorch
-backends, not Adam: Adam's step is about ``learning_rate`` per weight whatever
-the gradient, so :class:`TimeBasedLearningRate`'s rates of 10 down to 1 would
-wreck it, while for SGD they are reasonable steps on a mean loss.
-
-**Batch size.** :class:`TimeBasedLearningRate` starts at rates 10, 9, ...,
-2 for nine steps; on a mean loss these steps are large enough to saturate the
-sigmoid units of the second hidden layer (their gradient ``a (1 - a)`` then
-vanishes), and the network recovers only through later steps at rate 1. With
-the problem set's ``batch_size=1`` it never does: single-sample steps at rate
-10 blow the weights up (loss about 28 after ten steps), and the network
-predicts one class for good (10% accuracy after 5 epochs on 5,000 images).
-Batches of 8 to 32 recover, and 16 is the batch size to use: the problem
-set's 784-128-32-10 reaches 88% validation accuracy after 5 epochs on 5,000
-images with it (32: 57%), and after one epoch of full MNIST 85% with 32.
-Larger batches take fewer steps per epoch and stay stuck longer (one epoch of
-full MNIST: 50% with 128, 12% with 1,024).
-
-**The shared interface.** ``fit_arrays`` trains through
-:func:`ffnn.training.fit_arrays` like the other backends: the optimizer's
-rate is a ``LearningRateSchedule`` evaluated at ``optimizer.iterations``
-(which ``train_epoch`` sets to the shared step count), and each epoch is one
-compiled ``keras.Model.fit`` over a ``tf.data`` pipeline that gathers the
-batches in the shared order.
+The problem set's original class, its mistakes and the measurements behind
+the advice on batch sizes are in ``docs/backends.md``.
 """
 from __future__ import annotations
 
@@ -119,13 +65,16 @@ from ..training import check_xy, fit_arrays
 from ..weights import check_weights, init_weights
 from . import model_path
 
-__all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTf", "TimeBasedLearningRate", "build", "load"]
+__all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTf", "TimeBasedLearningRate", "MomentumSGD", "build", "load"]
 
 BACKEND = "tensorflow"
 MODEL_FILE = "model.keras"
 _RENAMED = {"layer_sizes": "sizes", "seed": "random_state"}  # config name -> problem set's name
 
 _EVAL_BATCH = 8192  # rows per forward pass when evaluating a whole set
+
+#: ``activation name -> Keras activation``: the framework's side of :data:`ffnn.functional.ACTIVATIONS`.
+ACTIVATIONS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu"}
 
 
 def resolve_device(device: str = "auto"):
@@ -175,6 +124,45 @@ def _keras_rate(schedule):
     raise ValueError(f"the tensorflow backend supports Constant and TimeBased schedules, got {schedule!r}")
 
 
+@keras.saving.register_keras_serializable(package="ffnn")
+class MomentumSGD(keras.optimizers.Optimizer):
+    r"""SGD with momentum in PyTorch's convention (``torch.optim.SGD``), which the NumPy backend shares.
+
+    For each variable :math:`w` with gradient :math:`g` and velocity :math:`v`
+    (zero at the start), at learning rate :math:`\eta` and momentum :math:`\mu`:
+
+    .. math:: v \leftarrow \mu v + g, \qquad w \leftarrow w - \eta v
+
+    Keras's own ``SGD`` keeps :math:`v \leftarrow \mu v - \eta g,\ w \leftarrow w + v`,
+    the same steps at a constant rate but not when the rate changes from step
+    to step (as :class:`TimeBasedLearningRate`'s does). ``momentum=0`` is plain SGD.
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, name="momentum_sgd", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}")
+        self.momentum = float(momentum)
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.velocities = self.add_optimizer_variables(variables, "velocity") if self.momentum else []
+
+    def update_step(self, gradient, variable, learning_rate):
+        learning_rate = keras.ops.cast(learning_rate, variable.dtype)
+        step = keras.ops.cast(gradient, variable.dtype)
+        if self.momentum:
+            v = self.velocities[self._get_variable_index(variable)]
+            self.assign(v, keras.ops.add(keras.ops.multiply(v, keras.ops.cast(self.momentum, variable.dtype)), step))
+            step = v
+        self.assign_sub(variable, keras.ops.multiply(step, learning_rate))
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum}
+
+
 class _OnBatch(keras.callbacks.Callback):
     """Reports each finished batch's size to the shared progress bar."""
 
@@ -190,7 +178,7 @@ class _OnBatch(keras.callbacks.Callback):
 
 @keras.saving.register_keras_serializable(package="ffnn")
 class NeuralNetworkTf(keras.Sequential):
-    """A fully-connected classifier: sigmoid hidden layers, softmax output.
+    """A fully-connected classifier: sigmoid (or tanh, ReLU) hidden layers, softmax output.
 
     Parameters
     ----------
@@ -200,20 +188,23 @@ class NeuralNetworkTf(keras.Sequential):
     random_state : int, default 1
         Seeds the initial weights (:func:`ffnn.weights.init_weights`, the same
         as the other backends') and the shuffling of ``compile_and_fit``.
-    train_config : TrainConfig, optional
-        The shared configuration ``fit_arrays`` trains with (its
-        ``layer_sizes`` and ``seed`` must match); by default
-        ``TrainConfig(layer_sizes=sizes, seed=random_state)``.
+    activation : {"sigmoid", "tanh", "relu"}, default "sigmoid"
+        The hidden layers' activation.
+    momentum : float in [0, 1), default 0.0
+        The momentum of :class:`MomentumSGD`; 0 is plain SGD.
+    config : TrainConfig, optional
+        The shared configuration, used instead of the arguments above (which
+        must then keep their defaults); ``fit_arrays`` trains with it and
+        :func:`build` passes it. By default
+        ``TrainConfig(layer_sizes=sizes, seed=random_state, activation=activation, momentum=momentum)``.
     """
 
-    def __init__(self, sizes, random_state=1, *, train_config=None, name=None):
-        config = (TrainConfig.from_names(_RENAMED, sizes=sizes, random_state=random_state)
-                  if train_config is None else train_config)
-        if not isinstance(config, TrainConfig):
-            raise ValueError(f"train_config must be a TrainConfig, got {config!r}")
-        if config.layer_sizes != tuple(sizes) or config.seed != random_state:
-            raise ValueError(f"train_config has layer_sizes={config.layer_sizes} and seed={config.seed}, "
-                             f"but sizes={tuple(sizes)} and random_state={random_state!r}")
+    def __init__(self, sizes=None, random_state=1, activation="sigmoid", momentum=0.0, *, config=None, name=None):
+        if sizes is None and config is None:
+            raise ValueError("give sizes (the layer sizes) or a config")
+        config = TrainConfig.for_class(config, _RENAMED, dict(
+            sizes=sizes, random_state=random_state, activation=activation, momentum=momentum),
+            NeuralNetworkTf.__init__)
         if config.loss != "cross-entropy":
             raise ValueError(f"the tensorflow backend trains with loss='cross-entropy' only, got {config.loss!r}")
         super().__init__(name=name)
@@ -222,22 +213,31 @@ class NeuralNetworkTf(keras.Sequential):
         self.add(keras.Input(shape=(self.sizes[0],), dtype=config.dtype))
         for i, units in enumerate(self.sizes[1:], start=1):
             last = i == len(self.sizes) - 1
-            self.add(keras.layers.Dense(units, activation="softmax" if last else "sigmoid", dtype=config.dtype,
-                                        name="output" if last else f"hidden_{i}"))
-        self.import_weights(init_weights(self.sizes, self.random_state, config.dtype))
+            self.add(keras.layers.Dense(units, activation="softmax" if last else ACTIVATIONS[config.activation],
+                                        dtype=config.dtype, name="output" if last else f"hidden_{i}"))
+        self.import_weights(init_weights(self.sizes, self.random_state, config.dtype, config.activation))
         self.history_ = None
         self._device = None  # a tf.device name set by build(), or None for TensorFlow's placement
         self._compiled_rate = None  # the shared schedule the model is compiled for, as (type, value)
 
+    def call(self, inputs, training=None, mask=None):
+        """The layers on ``inputs`` as rows: (n, 28, 28) images are flattened to (n, 784) first, and uint8
+        pixels scaled to [0, 1] as :func:`ffnn.data.prepare_images` does, so ``predict``, ``evaluate`` and
+        calling the model take what ``compile_and_fit`` takes."""
+        inputs = tf.convert_to_tensor(inputs)
+        if inputs.dtype == tf.uint8:
+            inputs = tf.cast(inputs, self.train_config.dtype) / 255.0
+        # (n, 28, 28) -> (n, 784); a sample of another size fails here, naming both sizes.
+        inputs = tf.reshape(inputs, tf.stack([tf.shape(inputs)[0], self.sizes[0]]))
+        return super().call(inputs, training=training, mask=mask)
+
     def get_config(self):
-        return {"sizes": list(self.sizes), "random_state": self.random_state, "name": self.name,
-                "train_config": self.train_config.to_dict()}
+        return {"name": self.name, "config": self.train_config.to_dict()}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config["train_config"] = TrainConfig.from_dict(config["train_config"])
-        return cls(**config)
+        saved = config.get("config", config.get("train_config"))  # files saved by older versions say "train_config"
+        return cls(config=TrainConfig.from_dict(saved), name=config.get("name"))
 
     # ------------------------------------------------------------ Trainable
 
@@ -286,7 +286,7 @@ class NeuralNetworkTf(keras.Sequential):
         key = (type(schedule).__name__, getattr(schedule, "initial_learning_rate", None),
                getattr(schedule, "learning_rate", None))
         if self._compiled_rate != key:
-            self.compile(optimizer=keras.optimizers.SGD(learning_rate=_keras_rate(schedule)),
+            self.compile(optimizer=MomentumSGD(_keras_rate(schedule), self.train_config.momentum),
                          loss=keras.losses.SparseCategoricalCrossentropy())
             self._compiled_rate = key
 
@@ -323,7 +323,8 @@ class NeuralNetworkTf(keras.Sequential):
                 raise ValueError("validation_data must be an (x_val, y_val) pair")
             validation_data = self._xy(*validation_data, "x_val", one_hot_labels)
         loss = "categorical_crossentropy" if one_hot_labels else "sparse_categorical_crossentropy"
-        self.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate), loss=loss, metrics=["accuracy"])
+        self.compile(optimizer=MomentumSGD(learning_rate, self.train_config.momentum), loss=loss,
+                     metrics=["accuracy"])
         self._compiled_rate = None
         keras.utils.set_random_seed(self.random_state)  # Keras's shuffling of the batches
         with self._placement():
@@ -373,7 +374,7 @@ def build(config: TrainConfig, device: str = "auto") -> NeuralNetworkTf:
     """A fresh :class:`NeuralNetworkTf` for ``config`` on ``device`` (``"auto"``, ``"cpu"``, ``"gpu"``)."""
     name = resolve_device(device)
     with tf.device(name) if name else contextlib.nullcontext():
-        model = NeuralNetworkTf(config.layer_sizes, config.seed, train_config=config)
+        model = NeuralNetworkTf(config=config)
     model._device = name
     return model
 

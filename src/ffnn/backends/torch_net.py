@@ -1,10 +1,12 @@
 """The network in PyTorch: the problem set's ``NeuralNetworkTorch``.
 
-The same model as :mod:`ffnn.backends.numpy_net` (sigmoid hidden layers,
-softmax output, cross-entropy, plain SGD), built from ``nn.Linear`` layers and
-trained by autograd. It starts from :func:`ffnn.weights.init_weights`, so for
-the same seed it holds exactly the NumPy backend's initial weights
-(``nn.Linear.weight`` is ``W.T``).
+The same model as :mod:`ffnn.backends.numpy_net` (sigmoid, tanh or ReLU
+hidden layers, softmax output, cross-entropy, SGD with optional momentum),
+built from ``nn.Linear`` layers and trained by autograd and
+``torch.optim.SGD``, whose momentum convention (``v = mu * v + g``,
+``w -= lr * v``) the other backends copy. It starts from
+:func:`ffnn.weights.init_weights`, so for the same seed it holds exactly the
+NumPy backend's initial weights (``nn.Linear.weight`` is ``W.T``).
 
 Two ways to train, one loop underneath (:mod:`ffnn.training`):
 
@@ -26,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..atomic import atomic_write
-from ..config import TrainConfig
+from ..config import DEVICES, TrainConfig
 from ..data import as_rows
 from ..training import check_xy, fit_arrays, fit_loop
 from ..weights import check_weights, init_weights
@@ -36,7 +38,8 @@ __all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTorch", "build", "load", "reso
 
 BACKEND = "torch"
 MODEL_FILE = "model.pt"
-DEVICES = ("auto", "cpu", "cuda")
+#: ``activation name -> nn.Module class``: the framework's side of :data:`ffnn.functional.ACTIVATIONS`.
+ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 _EVAL_CHUNK = 8192  # rows per forward pass when evaluating a whole set
 _RENAMED = {"layer_sizes": "sizes", "seed": "random_state"}  # config name -> problem set's name
 
@@ -53,7 +56,7 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 
 class NeuralNetworkTorch(nn.Module):
-    """Fully-connected classifier: sigmoid hidden layers, softmax output, SGD.
+    """Fully-connected classifier: sigmoid (or tanh, ReLU) hidden layers, softmax output, SGD.
 
     Parameters
     ----------
@@ -66,23 +69,30 @@ class NeuralNetworkTorch(nn.Module):
     random_state : int, default 1
         Seed of the initial weights (and of the shuffling in :meth:`fit_arrays`).
     device : {"auto", "cpu", "cuda"}, default "auto"
+    activation : {"sigmoid", "tanh", "relu"}, default "sigmoid"
+        The hidden layers' activation.
+    momentum : float in [0, 1), default 0.0
+        ``torch.optim.SGD``'s momentum; 0 is plain SGD.
+    config : TrainConfig, optional
+        Build from this configuration instead of ``sizes`` and the training
+        arguments (which must then keep their defaults); :func:`build` does this.
 
     ``forward`` returns logits of shape (n_samples, n_classes); the loss is
     ``F.cross_entropy`` on them (log-softmax inside, stable for any logits) and
     :meth:`predict_proba` applies the softmax.
     """
 
-    def __init__(self, sizes, epochs=10, learning_rate=0.01, random_state=1, batch_size=128,
+    def __init__(self, sizes=None, epochs=10, learning_rate=0.01, random_state=1, batch_size=128,
                  schedule="constant", early_stopping=None, monitor="val_loss", min_delta=0.0,
-                 shuffle=True, dtype="float32", device="auto"):
+                 shuffle=True, dtype="float32", device="auto", activation="sigmoid", momentum=0.0, *, config=None):
         super().__init__()
-        config = TrainConfig.from_names(
-            _RENAMED, sizes=sizes, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-            loss="cross-entropy", schedule=schedule, random_state=random_state, early_stopping=early_stopping,
-            monitor=monitor, min_delta=min_delta, shuffle=shuffle, dtype=dtype)
-        self._setup(config, device)
-
-    def _setup(self, config: TrainConfig, device: str) -> None:
+        if sizes is None and config is None:
+            raise ValueError("give sizes (the layer sizes) or a config")
+        config = TrainConfig.for_class(config, _RENAMED, dict(
+            sizes=sizes, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, loss="cross-entropy",
+            schedule=schedule, random_state=random_state, early_stopping=early_stopping, monitor=monitor,
+            min_delta=min_delta, shuffle=shuffle, dtype=dtype, activation=activation, momentum=momentum),
+            NeuralNetworkTorch.__init__)
         if config.loss != "cross-entropy":
             raise ValueError(f"the torch backend trains with loss 'cross-entropy' only, got {config.loss!r}")
         self.train_config = config
@@ -91,20 +101,12 @@ class NeuralNetworkTorch(nn.Module):
         self.dtype = getattr(torch, config.dtype)
         layers = []
         for n_in, n_out in zip(config.layer_sizes[:-1], config.layer_sizes[1:]):
-            layers += [nn.Linear(n_in, n_out), nn.Sigmoid()]
-        self.net = nn.Sequential(*layers[:-1])  # no sigmoid after the output layer: logits
+            layers += [nn.Linear(n_in, n_out), ACTIVATIONS[config.activation]()]
+        self.net = nn.Sequential(*layers[:-1])  # no activation after the output layer: logits
         self.linears = [m for m in self.net if isinstance(m, nn.Linear)]
         self.to(device=self.device, dtype=self.dtype)
-        self.import_weights(init_weights(config.layer_sizes, config.seed, config.dtype))
-        self.optimizer = torch.optim.SGD(self.parameters(), lr=config.learning_rate)
-
-    @classmethod
-    def from_config(cls, config: TrainConfig, device: str = "auto") -> "NeuralNetworkTorch":
-        """A fresh network for ``config`` (whose ``loss`` must be cross-entropy)."""
-        model = cls.__new__(cls)
-        nn.Module.__init__(model)
-        model._setup(config, device)
-        return model
+        self.import_weights(init_weights(config.layer_sizes, config.seed, config.dtype, config.activation))
+        self.optimizer = torch.optim.SGD(self.parameters(), lr=config.learning_rate, momentum=config.momentum)
 
     # ------------------------------------------------------------------ Trainable
 
@@ -151,7 +153,7 @@ class NeuralNetworkTorch(nn.Module):
         return self.net(x)
 
     def _sgd_step(self, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> None:
-        """One SGD step at rate ``lr`` on the mean cross-entropy of the batch ``(xb, yb)``."""
+        """One optimizer step at rate ``lr`` on the mean cross-entropy of the batch ``(xb, yb)``."""
         group = self.optimizer.param_groups[0]
         if group["lr"] != lr:
             group["lr"] = lr
@@ -190,7 +192,7 @@ class NeuralNetworkTorch(nn.Module):
         The learning rate follows ``schedule`` step by step across epochs;
         ``batch_size`` and ``shuffle`` are the loader's own.
         """
-        def train_epoch(epoch, step, schedule, on_batch):
+        def train_epoch(step, schedule, on_batch):
             self.train()
             for images, labels in train_loader:
                 xb, yb = self._batch(images, labels)
@@ -199,15 +201,12 @@ class NeuralNetworkTorch(nn.Module):
                 on_batch(len(yb))
             return step
 
-        def evaluate(which):
-            return self._evaluate_loader(train_loader if which == "train" else val_loader)
-
         try:
             n_train = len(train_loader.dataset)
         except (AttributeError, TypeError):  # an iterable without a sized dataset
             n_train = None
-        self.history_ = fit_loop(self, self.train_config, n_train, train_epoch, evaluate, val_loader is not None,
-                                 verbose=verbose, label=BACKEND, on_epoch_end=on_epoch_end, stream=stream)
+        self.history_ = fit_loop(self, self.train_config, n_train, train_epoch, self._evaluate_loader, train_loader,
+                                 val_loader, verbose=verbose, label=BACKEND, on_epoch_end=on_epoch_end, stream=stream)
         return self.history_
 
     def _inputs(self, x):
@@ -281,7 +280,7 @@ class NeuralNetworkTorch(nn.Module):
 
 def build(config: TrainConfig, device: str = "auto") -> NeuralNetworkTorch:
     """A fresh :class:`NeuralNetworkTorch` for ``config`` (whose loss must be cross-entropy)."""
-    return NeuralNetworkTorch.from_config(config, device)
+    return NeuralNetworkTorch(config=config, device=device)
 
 
 def load(path, device: str = "auto") -> NeuralNetworkTorch:
@@ -296,7 +295,7 @@ def load(path, device: str = "auto") -> NeuralNetworkTorch:
     if not isinstance(payload, dict) or payload.get("backend") != BACKEND or "state_dict" not in payload:
         raise ValueError(f"{path}: not an ffnn torch model")
     try:
-        model = NeuralNetworkTorch.from_config(TrainConfig.from_dict(payload["config"]), device)
+        model = NeuralNetworkTorch(config=TrainConfig.from_dict(payload["config"]), device=device)
         model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:  # RuntimeError: shapes that do not fit
         raise ValueError(f"{path}: the saved config does not fit its weights ({' '.join(str(exc).split())})") from None
