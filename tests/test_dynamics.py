@@ -124,16 +124,18 @@ def test_history_keeps_dynamics_in_json_and_csv():
     assert old.dynamics == {} and old.diagnosis == []
 
 
-def test_training_records_the_dynamics_of_each_epochs_weights(mnist_small):
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_training_records_the_dynamics_of_each_epochs_weights(activation, mnist_small):
     x, y = mnist_small[0][:600], mnist_small[1][:600]
     weights_after = []
-    net = NeuralNetwork((784, 32, 16, 10), epochs=2, learning_rate=1.0, batch_size=32, loss="cross-entropy")
+    net = NeuralNetwork((784, 32, 16, 10), epochs=2, learning_rate=0.5, batch_size=32, loss="cross-entropy",
+                        activation=activation)
     history = net.fit_arrays(x, y, verbose=0, on_epoch_end=lambda h: weights_after.append(net.export_weights()))
     assert tuple(history.dynamics) == D.columns((784, 32, 16, 10))
     assert all(len(v) == 2 for v in history.dynamics.values())
     idx = D.probe_indices(len(x), seed=1)
     for epoch, weights in enumerate(weights_after):
-        expected = D.measure(weights, x[idx], y[idx], "sigmoid", "cross-entropy")
+        expected = D.measure(weights, x[idx], y[idx], activation, "cross-entropy")
         assert {k: v[epoch] for k, v in history.dynamics.items()} == pytest.approx(expected)
     assert sum(history.dynamics[f"predicted_{c}"][-1] for c in range(10)) == pytest.approx(1.0)
 
