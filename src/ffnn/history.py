@@ -68,7 +68,7 @@ class History:
             self.dynamics.setdefault(key, []).append(value)
 
     def _dynamics_columns(self) -> list:
-        # Only complete columns go into the table (a run resumed without a probe set has none).
+        # Only columns with a value for every epoch go into the table.
         return [k for k, v in self.dynamics.items() if len(v) == len(self)]
 
     def __getitem__(self, key):
