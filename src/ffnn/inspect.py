@@ -89,7 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``ffnn inspect``."""
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by ffnn train or compare")
     parser.add_argument("--image", required=True, metavar="IMG",
-                        help="image file of one handwritten digit (PNG, JPEG, ...; required)")
+                        help="image file of one handwritten digit (PNG, JPEG, ...); required, no default")
     parser.add_argument("--out", default=None, metavar="PNG",
                         help="figure to write (default: RUN_DIR/inspect-<image name>.png)")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON (default: a summary)")
