@@ -172,7 +172,7 @@ def plot_dynamics(history, path, title: str = "Inside the network, per epoch") -
     """
     from .dynamics import series
 
-    fig = Figure(figsize=(10.0, 4.0))
+    fig = Figure(figsize=(10.0, 4.0), layout="constrained")
     ax_sat, ax_grad = fig.subplots(1, 2)
     epochs = list(history["epoch"])
     saturation, grads = series(history.dynamics, "saturation"), series(history.dynamics, "grad_norm")
@@ -189,7 +189,7 @@ def plot_dynamics(history, path, title: str = "Inside the network, per epoch") -
             ax_grad.set_yscale("log")
         else:  # linear near 0, so a gradient of exactly 0 (a dead layer) stays on the plot
             ax_grad.set_yscale("symlog", linthresh=min(positive))
-    for ax, ylabel, name in ((ax_sat, "saturated units (%)", "saturation"),
+    for ax, ylabel, name in ((ax_sat, "saturated (%)", "saturation"),
                              (ax_grad, "gradient norm ||dL/dW||", "gradient norm")):
         ax.set_xlabel("epoch")
         ax.set_ylabel(ylabel)
@@ -201,5 +201,7 @@ def plot_dynamics(history, path, title: str = "Inside the network, per epoch") -
         if 0 < len(epochs) <= 20:
             ax.set_xticks(epochs)
     ax_sat.set_ylim(-2, 102)
+    ax_sat.set_title("outputs at a bound (sigmoid, tanh) or dead units (ReLU)", fontsize=9)
+    ax_grad.set_title("gradient of the training loss, per layer", fontsize=9)
     fig.suptitle(title)
     return _save(fig, path)
