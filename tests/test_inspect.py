@@ -121,3 +121,13 @@ def test_inspect_errors_are_one_line(numpy_run, digit_file, tmp_path, capsys):
         assert rc == 1 and expected in err and err.count("\n") == 1, (argv, err)
     rc, _, err = ffnn(capsys, "inspect", numpy_run)
     assert rc == 2 and "--image" in err
+
+
+def test_dynamics_figure_without_dynamics_says_so(tmp_path):
+    from ffnn.history import History
+    from ffnn.plots import plot_dynamics
+
+    h = History()
+    h.append(epoch=1, loss=1.0, accuracy=0.5, val_loss=1.1, val_accuracy=0.4, learning_rate=1.0, seconds=0.1)
+    with Image.open(plot_dynamics(h, tmp_path / "dynamics.png")) as img:  # e.g. torch's fit(loaders): no probe set
+        assert img.format == "PNG" and img.width > 300
