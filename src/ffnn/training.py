@@ -101,7 +101,7 @@ def _finite_weights(weights) -> bool:
     return all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in weights)
 
 
-def _inspect_epoch(history: History, model, config: TrainConfig, probe, progress: Progress) -> None:
+def _measure_and_diagnose(history: History, model, config: TrainConfig, probe, progress: Progress) -> None:
     """Record the epoch's probe dynamics, then report each diagnosis that fires for the first time."""
     if probe is not None:
         history.append_dynamics(dynamics.measure(model.export_weights(), *probe, config.activation, config.loss))
@@ -161,7 +161,7 @@ def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, tr
                 raise TrainingDiverged(diagnosis.divergence(epoch, record["loss"], config))
             history.append(**record)
             progress.end_epoch(record)
-            _inspect_epoch(history, model, config, probe, progress)
+            _measure_and_diagnose(history, model, config, probe, progress)
             if on_epoch_end is not None:
                 on_epoch_end(history)
             if stopper is not None and stopper.update(epoch, record, model.export_weights):
