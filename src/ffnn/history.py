@@ -69,7 +69,7 @@ class History:
 
     def _dynamics_columns(self) -> list:
         # Only columns with a value for every epoch go into the table.
-        return [k for k, v in self.dynamics.items() if len(v) == len(self)]
+        return [k for k, v in self.dynamics.items() if len(v) == len(self.history["epoch"])]
 
     def __getitem__(self, key):
         return self.history[key]
