@@ -1,4 +1,4 @@
-"""The ``ffnn`` command line: ``train``, ``compare``, ``evaluate``, ``predict``, ``theory``, ``bench``.
+"""The ``ffnn`` command line: ``train``, ``compare``, ``evaluate``, ``predict``, ``theory``, ``bench``, ``inspect``.
 
 Each subcommand is an entry of :data:`COMMANDS`, ``name -> (help,
 add_arguments, run)``: ``add_arguments(parser)`` declares its flags and
@@ -20,13 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from . import bench, theory
+from . import inspect as inspect_command
 from .config import ACTIVATIONS, DEVICES, LOSSES, SCHEDULE_NAMES  # the choices' one source
 from .web import serve
 
 __all__ = ["main", "build_parser", "COMMANDS", "CLIError"]
 
 DEFAULT_BACKENDS = ("numpy", "torch", "tensorflow")
-PLOTS = ("accuracy.png", "loss.png", "confusion.png", "misclassified.png")
+PLOTS = ("accuracy.png", "loss.png", "confusion.png", "misclassified.png", "weights.png", "dynamics.png")
 
 
 class CLIError(Exception):
@@ -277,7 +278,8 @@ def _train_one(name: str, model, data: _Data, device: str, out: Path) -> dict:
         "best_epoch": history.best_epoch,
         "initial_weights_match_shared_init": same_start,
     }
-    run.write_metrics({**summary, **metrics})
+    run.write_metrics({**summary, **metrics, "diagnosis": history.diagnosis})
+    run.write_inside(history, model.export_weights(), name)
 
     if history.epochs:
         plots.plot_accuracy({name: history}, run.file("accuracy.png"), title=f"{name}: accuracy per epoch")
@@ -607,6 +609,7 @@ COMMANDS = {
     "theory": (theory.DESCRIPTION, theory.add_arguments, theory.run),
     "bench": (bench.DESCRIPTION, bench.add_arguments, bench.run_command),
     "serve": (serve.DESCRIPTION, serve.add_arguments, serve.run),
+    "inspect": (inspect_command.DESCRIPTION, inspect_command.add_arguments, inspect_command.run),
 }
 
 

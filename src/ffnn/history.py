@@ -46,12 +46,20 @@ class History(Mapping):
         Epoch whose weights were restored by early stopping.
     interrupted : bool
         Training was stopped by Ctrl-C; the record holds the finished epochs.
+    dynamics : dict
+        Per-epoch lists of the probe-set statistics of :mod:`ffnn.dynamics`
+        (``weight_norm_1``, ``grad_norm_1``, ``saturation_1``, ``predicted_0``, ...);
+        empty when training had no probe set. Exported after :data:`FIELDS`.
+    diagnosis : list of dict
+        What :mod:`ffnn.diagnosis` found during training: ``{"code", "epoch", "message"}``.
     """
 
     history: dict = field(default_factory=lambda: {k: [] for k in FIELDS})
     stopped_epoch: int | None = None
     best_epoch: int | None = None
     interrupted: bool = False
+    dynamics: dict = field(default_factory=dict)
+    diagnosis: list = field(default_factory=list)
 
     def append(self, **record) -> None:
         missing = set(FIELDS) - set(record)
@@ -59,6 +67,17 @@ class History(Mapping):
             raise ValueError(f"history record lacks {sorted(missing)}")
         for key in FIELDS:
             self.history[key].append(record[key])
+
+    def append_dynamics(self, stats: dict) -> None:
+        """Add one epoch's probe statistics (call after :meth:`append`; the columns must not change)."""
+        if self.dynamics and set(stats) != set(self.dynamics):
+            raise ValueError(f"dynamics columns changed: {sorted(set(stats) ^ set(self.dynamics))}")
+        for key, value in stats.items():
+            self.dynamics.setdefault(key, []).append(value)
+
+    def _dynamics_columns(self) -> list:
+        # Only columns with a value for every epoch go into the table.
+        return [k for k, v in self.dynamics.items() if len(v) == len(self.history["epoch"])]
 
     def __getitem__(self, key):
         return self.history[key]
@@ -84,12 +103,16 @@ class History(Mapping):
             "stopped_epoch": self.stopped_epoch,
             "best_epoch": self.best_epoch,
             "interrupted": self.interrupted,
+            "dynamics": {k: [_clean(v) for v in vals] for k, vals in self.dynamics.items()},
+            "diagnosis": [dict(d) for d in self.diagnosis],
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> "History":
         hist = {k: [float("nan") if v is None else v for v in data["history"].get(k, [])] for k in FIELDS}
-        return cls(hist, data.get("stopped_epoch"), data.get("best_epoch"), data.get("interrupted", False))
+        dyn = {k: [float("nan") if v is None else v for v in vals] for k, vals in data.get("dynamics", {}).items()}
+        return cls(hist, data.get("stopped_epoch"), data.get("best_epoch"), data.get("interrupted", False),
+                   dyn, list(data.get("diagnosis", [])))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -101,7 +124,9 @@ class History(Mapping):
     def to_csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(FIELDS)
+        extra = self._dynamics_columns()
+        writer.writerow(FIELDS + tuple(extra))
         for i in range(self.epochs):
-            writer.writerow(["" if _clean(self.history[k][i]) is None else self.history[k][i] for k in FIELDS])
+            row = [self.history[k][i] for k in FIELDS] + [self.dynamics[k][i] for k in extra]
+            writer.writerow(["" if _clean(v) is None else v for v in row])
         return out.getvalue()

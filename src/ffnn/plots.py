@@ -1,4 +1,5 @@
-"""The PNG plots of a run: accuracy and loss per epoch, confusion matrix, misclassified images.
+"""The PNG plots of a run: accuracy and loss per epoch, confusion matrix, misclassified images,
+the first layer's weights and the per-layer dynamics.
 
 Figures are drawn with matplotlib's object API (no pyplot, no global state, no
 display needed) and saved atomically.
@@ -13,7 +14,8 @@ from matplotlib.figure import Figure
 
 from .atomic import atomic_write
 
-__all__ = ["plot_accuracy", "plot_loss", "plot_confusion", "plot_misclassified"]
+__all__ = ["plot_accuracy", "plot_loss", "plot_confusion", "plot_misclassified", "plot_weights", "plot_dynamics",
+           "weight_tiles"]
 
 _DPI = 110
 
@@ -131,4 +133,95 @@ def plot_misclassified(images, y_true, y_pred, path, max_images: int = 25,
         ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center", transform=ax.transAxes)
     ax.set_title(title, fontsize=9)
     ax.axis("off")
+    return _save(fig, path)
+
+
+def weight_tiles(W, max_units: int = 64, gap: int = 1):
+    """The incoming weights of the first ``max_units`` units, ``W[:, j]``, as square tiles in one mosaic.
+
+    ``W`` of shape (n_inputs, n_units) with ``n_inputs`` a square (784 = 28x28);
+    the tiles fill a grid of ``ceil(sqrt(units))`` columns, row by row, with
+    NaN in the gaps. Returns ``(mosaic, n_shown)``.
+    """
+    W = np.asarray(W, dtype=float)
+    side = int(round(np.sqrt(W.shape[0])))
+    if side * side != W.shape[0]:
+        raise ValueError(f"weight tiles need a square number of inputs, got {W.shape[0]}")
+    n = min(max_units, W.shape[1])
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    cell = side + gap
+    mosaic = np.full((rows * cell - gap, cols * cell - gap), np.nan)
+    for j in range(n):
+        r, c = divmod(j, cols)
+        mosaic[r * cell:r * cell + side, c * cell:c * cell + side] = W[:, j].reshape(side, side)
+    return mosaic, n
+
+
+def plot_weights(weights, path, title: str = "First layer: incoming weights of each hidden unit") -> Path:
+    """``weights[0][0]``'s columns (up to 64 units) as 28x28 tiles; red positive, blue negative, white 0.
+
+    A first layer without a square number of inputs is drawn as one
+    (inputs x units) matrix instead.
+    """
+    W = np.asarray(weights[0][0], dtype=float)
+    try:
+        mosaic, n = weight_tiles(W)
+        subtitle = f"{n} of {W.shape[1]} units, one tile each"
+    except ValueError:
+        mosaic, subtitle = W, f"{W.shape[0]} inputs (rows) x {W.shape[1]} units"
+    finite = np.abs(mosaic[np.isfinite(mosaic)])
+    limit = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    fig = Figure(figsize=(6.4, 6.0))
+    ax = fig.add_subplot()
+    # Symmetric limits put zero at the centre of the diverging map.
+    im = ax.imshow(np.ma.masked_invalid(mosaic), cmap="RdBu_r", vmin=-limit, vmax=limit,
+                   interpolation="nearest", aspect="auto" if mosaic is W else "equal")
+    ax.set_title(f"{title}\n({subtitle})", fontsize=9)
+    ax.axis("off")
+    fig.colorbar(im, ax=ax, label="weight", shrink=0.8)
+    return _save(fig, path)
+
+
+def plot_dynamics(history, path, title: str = "Inside the network, per epoch") -> Path:
+    """Saturation of each hidden layer (%) and gradient norm of each layer against epochs.
+
+    Reads ``history.dynamics`` (:mod:`ffnn.dynamics`); a history without
+    dynamics gives a figure that says so. The gradient axis is logarithmic,
+    and linear near 0 if some gradient is exactly 0 (dead layers), so it stays visible.
+    """
+    from .dynamics import series
+
+    fig = Figure(figsize=(10.0, 4.0), layout="constrained")
+    ax_sat, ax_grad = fig.subplots(1, 2)
+    epochs = list(history["epoch"])
+    saturation, grads = series(history.dynamics, "saturation"), series(history.dynamics, "grad_norm")
+    for l, values in enumerate(saturation, start=1):
+        if len(values) == len(epochs):
+            ax_sat.plot(epochs, 100 * np.asarray(values, dtype=float), "-o", ms=3, label=f"hidden layer {l}")
+    finite = [v for values in grads for v in values if v == v]
+    positive = [v for v in finite if v > 0]
+    for l, values in enumerate(grads, start=1):
+        if len(values) == len(epochs):
+            ax_grad.plot(epochs, values, "-o", ms=3, label=f"layer {l}" + (" (output)" if l == len(grads) else ""))
+    if positive:
+        if len(positive) == len(finite):
+            ax_grad.set_yscale("log")
+        else:  # linear near 0, so a gradient of exactly 0 (a dead layer) stays on the plot
+            ax_grad.set_yscale("symlog", linthresh=min(positive))
+    for ax, ylabel, name in ((ax_sat, "saturated (%)", "saturation"),
+                             (ax_grad, "gradient norm ||dL/dW||", "gradient norm")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="small")
+        else:
+            ax.text(0.5, 0.5, f"no {name} recorded", ha="center", va="center", transform=ax.transAxes)
+        if 0 < len(epochs) <= 20:
+            ax.set_xticks(epochs)
+    ax_sat.set_ylim(-2, 102)
+    ax_sat.set_title("outputs at a bound (sigmoid, tanh) or dead units (ReLU)", fontsize=9)
+    ax_grad.set_title("gradient of the training loss, per layer", fontsize=9)
+    fig.suptitle(title)
     return _save(fig, path)

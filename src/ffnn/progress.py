@@ -84,6 +84,12 @@ class Progress:
         else:
             print(epoch_line(record), file=self.stream, flush=True)
 
+    def note(self, text: str) -> None:
+        """Print a line of its own between epochs (a diagnosis), unless silent."""
+        if self.verbose:
+            self.close()
+            print(text, file=self.stream, flush=True)
+
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()

@@ -5,9 +5,10 @@ A training run directory holds::
     config.json     backend, device, data and the TrainConfig
     history.json    per-epoch record (rewritten after every epoch)
     history.csv     the same as a table
-    metrics.json    test accuracy, loss, per-class precision/recall, confusion matrix
+    metrics.json    test accuracy, loss, per-class precision/recall, confusion matrix, diagnosis
     model.npz | model.pt | model.keras   the model in its backend's safe format
     accuracy.png, loss.png, confusion.png, misclassified.png
+    weights.png, dynamics.png   the first layer's weights, per-layer saturation and gradients
 
 A comparison directory holds ``summary.json``, ``accuracy.png`` and one run
 directory per backend (:func:`open_comparison`). Every file is written atomically: to a temporary file
@@ -116,6 +117,15 @@ class Run:
 
     def write_metrics(self, metrics: dict) -> Path:
         return write_json(self.file(METRICS), metrics)
+
+    def write_inside(self, history: History, weights, label: str = "") -> tuple:
+        """``weights.png`` (first-layer weights as tiles) and ``dynamics.png`` (saturation, gradient norms)."""
+        from . import plots
+
+        prefix = f"{label}: " if label else ""
+        return (plots.plot_weights(weights, self.file("weights.png"),
+                                   title=f"{prefix}first layer, incoming weights of each hidden unit"),
+                plots.plot_dynamics(history, self.file("dynamics.png"), title=f"{prefix}inside the network"))
 
     # ---------------------------------------------------------------- reading
 

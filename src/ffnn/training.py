@@ -1,5 +1,5 @@
 """The training loop all three backends share: epochs, evaluation, history,
-progress, early stopping, divergence checks and Ctrl-C.
+progress, early stopping, divergence checks, per-epoch dynamics and diagnoses, and Ctrl-C.
 
 A backend supplies the arithmetic through a small protocol (:class:`Trainable`);
 this module decides everything else, so the backends cannot drift apart on
@@ -13,6 +13,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from . import diagnosis, dynamics
 from .config import TrainConfig
 from .data import prepare_images, to_labels
 from .history import History
@@ -100,8 +101,18 @@ def _finite_weights(weights) -> bool:
     return all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in weights)
 
 
+def _measure_and_diagnose(history: History, model, config: TrainConfig, probe, progress: Progress) -> None:
+    """Record the epoch's probe dynamics, then report each diagnosis that fires for the first time."""
+    if probe is not None:
+        history.append_dynamics(dynamics.measure(model.export_weights(), *probe, config.activation, config.loss))
+    seen = {d["code"] for d in history.diagnosis}
+    for finding in diagnosis.check(history, config, seen):
+        history.diagnosis.append(finding)
+        progress.note(diagnosis.format_line(finding))
+
+
 def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, train_set, val_set=None,
-             *, verbose: int = 1, label: str = "", on_epoch_end=None, stream=None) -> History:
+             *, verbose: int = 1, label: str = "", on_epoch_end=None, stream=None, probe=None) -> History:
     """Run ``config.epochs`` epochs and return the :class:`History`.
 
     Parameters
@@ -119,6 +130,11 @@ def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, tr
         The data sets, as ``evaluate`` takes them; ``val_set`` None for no validation.
     on_epoch_end : callable ``(history) -> None``, optional
         Called after each finished epoch (e.g. to save the history so far).
+    probe : (x, labels), optional
+        Training images (n, n_inputs) and their int labels on which the
+        per-epoch dynamics (:mod:`ffnn.dynamics`) are measured; without it the
+        history has none. The diagnoses (:mod:`ffnn.diagnosis`) are checked
+        after every epoch either way, and each one printed once.
 
     Early stopping restores the best weights however training ends: after
     ``epochs``, on patience running out, or on Ctrl-C (which stops training
@@ -142,10 +158,10 @@ def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, tr
             record = _epoch_record(epoch, evaluate, train_set, val_set, lr, seconds)
             if not math.isfinite(record["loss"]):
                 progress.close()
-                raise TrainingDiverged(f"training diverged in epoch {epoch} (training loss is {record['loss']}); "
-                                       f"try a learning rate smaller than {config.learning_rate}")
+                raise TrainingDiverged(diagnosis.divergence(epoch, record["loss"], config))
             history.append(**record)
             progress.end_epoch(record)
+            _measure_and_diagnose(history, model, config, probe, progress)
             if on_epoch_end is not None:
                 on_epoch_end(history)
             if stopper is not None and stopper.update(epoch, record, model.export_weights):
@@ -195,10 +211,11 @@ def fit_arrays(model: Trainable, x, y, x_val=None, y_val=None, *, config: TrainC
     val = model.prepare_data(*check_xy(x_val, y_val, n_in, n_out, "x_val")) if x_val is not None else None
     rng = np.random.default_rng([config.seed, 1])
     n = len(x)
+    probe_idx = dynamics.probe_indices(n, config.seed)
 
     def train_epoch(step, schedule, on_batch):
         order = rng.permutation(n) if config.shuffle else np.arange(n)
         return model.train_epoch(train, order, config.batch_size, schedule, step, on_batch)
 
     return fit_loop(model, config, n, train_epoch, model.loss_and_accuracy, train, val, verbose=verbose,
-                    label=label, on_epoch_end=on_epoch_end, stream=stream)
+                    label=label, on_epoch_end=on_epoch_end, stream=stream, probe=(x[probe_idx], y[probe_idx]))
