@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import bench, theory
+from . import bench, theory, tune
 
 __all__ = ["main", "build_parser", "COMMANDS", "CLIError"]
 
@@ -286,12 +286,16 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     _add_training_arguments(p)
     p.add_argument("--out", default=None, metavar="DIR",
                    help="run directory to write (default: runs/<timestamp>-<backend>)")
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="take the backend and training flags from FILE, the best.json of ffnn tune (default: none)")
 
 
 def _run_train(args) -> int:
     from .backends import build
     from .runs import default_run_dir
 
+    if args.config:
+        args = tune.apply_config_file(args)
     _check_backends([args.backend], args.loss)
     data = _Data(args)
     config = _train_config(args, data)
@@ -475,6 +479,7 @@ COMMANDS = {
     "predict": ("classify image files of handwritten digits with a saved run", _add_predict, _run_predict),
     "theory": (theory.DESCRIPTION, theory.add_arguments, theory.run),
     "bench": (bench.DESCRIPTION, bench.add_arguments, bench.run_command),
+    "tune": (tune.DESCRIPTION, tune.add_arguments, tune.run),
 }
 
 
