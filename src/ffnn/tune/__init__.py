@@ -66,7 +66,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "machines (default: sqlite:///DIR/study.db)")
     p.add_argument("--study", default=DEFAULT_STUDY, metavar="NAME", help=f"study name (default: {DEFAULT_STUDY})")
     p.add_argument("--out", required=True, metavar="DIR",
-                   help="directory for study.db, trials.csv, tune.png, best.json and best/ (required)")
+                   help="directory for study.db, trials.csv, tune.png, best.json and best/ (required, no default)")
 
 
 def _training_dests() -> list:
@@ -123,6 +123,10 @@ def apply_config_file(args) -> Namespace:
 def _check(args) -> None:
     from ..cli import CLIError, _check_backends
 
+    try:
+        import optuna  # noqa: F401
+    except ModuleNotFoundError:
+        raise CLIError("ffnn tune needs optuna: pip install 'ffnn[tune]'") from None
     if not args.val_size:
         raise CLIError("--val-size 0 leaves nothing to select on: ffnn tune needs a validation split")
     if args.lr is not None and args.lr_range is not None:

@@ -41,6 +41,8 @@ DEFAULT_STUDY = "ffnn"
 STORAGE_FILE = "study.db"
 #: Median pruner: no pruning before 4 trials have finished, nor after the first epoch.
 PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_EPOCHS = 4, 1
+#: TPE samples at random for its first 5 trials, then models good and bad regions.
+TPE_STARTUP_TRIALS = 5
 #: A trial whose process has not written a heartbeat for GRACE seconds is marked failed by the next worker.
 HEARTBEAT, GRACE = 10, 60
 #: Flags that the search sets per trial; every other training flag is a setting of the whole study.
@@ -158,13 +160,20 @@ def open_storage(url: str):
 
 def open_study(args, sampler_seed: int | None = None):
     """Create the study, or load it if it exists; refuse one made with other settings."""
+    import warnings
+
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # each trial gets one line from _print_trial
     storage = open_storage(storage_url(args))
     pruner = optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS,
                                          n_warmup_steps=PRUNER_WARMUP_EPOCHS)
-    sampler = optuna.samplers.TPESampler(seed=sampler_seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        # Budgets here are tens of trials: leave random sampling after 5; the constant liar keeps parallel
+        # workers from proposing the same point while a trial runs.
+        sampler = optuna.samplers.TPESampler(n_startup_trials=TPE_STARTUP_TRIALS, constant_liar=True,
+                                             seed=sampler_seed)
     study = _retrying(lambda: optuna.create_study(storage=storage, study_name=args.study, direction="maximize",
                                                   sampler=sampler, pruner=pruner, load_if_exists=True),
                       f"the study {args.study!r}")
