@@ -23,7 +23,9 @@ SMALL = ["--backend", "numpy", "--n-train", "2000", "--epochs", "2", "--hidden",
 
 
 # ffnn in a fresh interpreter running this checkout's code.
-FFNN = [sys.executable, "-c", "import sys; from ffnn.cli import main; sys.exit(main())"]
+# SIGINT as KeyboardInterrupt even when the tests run in a background job (whose children ignore it).
+FFNN = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                              "from ffnn.cli import main; sys.exit(main())"]
 
 
 def ffnn(capsys, *argv):

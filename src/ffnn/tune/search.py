@@ -39,7 +39,9 @@ TIME_BASED_LR_RANGE = (1, 20)
 BATCH_SIZES = (8, 16, 32, 64, 128)
 DEFAULT_STUDY = "ffnn"
 STORAGE_FILE = "study.db"
-#: Median pruner: no pruning before 4 trials have finished, nor after the first epoch.
+#: Median pruner: no pruning before 4 trials have finished; from then on a trial below the median of the
+#: earlier trials at the same epoch stops, from epoch 1 on (Optuna prunes from step == n_warmup_steps), but
+#: never after its last epoch.
 PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_EPOCHS = 4, 1
 #: TPE samples at random for its first 5 trials, then models good and bad regions.
 TPE_STARTUP_TRIALS = 5
@@ -254,8 +256,10 @@ def run_worker(spec: dict, n_trials: int, index: int, n_before: int) -> None:
 
 def _worker_main(spec: dict, n_trials: int, index: int, n_before: int) -> None:
     """Entry point of a worker process (``--jobs`` > 1)."""
-    # Its own process group: Ctrl-C reaches the parent only, which passes it on exactly once.
+    # Its own process group: Ctrl-C reaches the parent only, which passes it on exactly once, so the
+    # child takes SIGINT as KeyboardInterrupt even where a shell started the parent with SIGINT ignored.
     os.setpgrp()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         run_worker(spec, n_trials, index, n_before)
     except KeyboardInterrupt:
