@@ -102,3 +102,29 @@ def train_command(flags: dict, out) -> str:
     """The ``ffnn train`` command line that trains with ``flags`` into ``out``."""
     parts = ["ffnn train"] + [_flag(k, v) for k, v in flags.items() if v is not None]
     return " ".join(parts + [f"--out {out}"])
+
+
+def readme_rows(dirs) -> str:
+    """The README's table of tuned settings: one Markdown row per ``ffnn tune`` directory in ``dirs``."""
+    import json
+
+    lines = ["| backend | loss | trials (complete, pruned) | epochs | batch | learning rate "
+             "| validation accuracy | test accuracy (once) | trial time |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for out in map(Path, dirs):
+        best = json.loads((out / BEST_JSON).read_text())
+        with open(out / TRIALS_CSV, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        flags, counts = best["train_flags"], best["trials"]
+        seconds = sum(float(r["seconds"]) for r in rows if r["seconds"])
+        lines.append(f"| {best['backend']} | {flags['loss']} | {len(rows)} ({counts.get('complete', 0)}, "
+                     f"{counts.get('pruned', 0)}) | {flags['epochs']} | {flags['batch_size']} | {flags['lr']:.3g} "
+                     f"| {100 * best['val_accuracy']:.2f}% | {100 * best['test_accuracy']:.2f}% "
+                     f"| {seconds / 60:.0f} min |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(readme_rows(sys.argv[1:]))
