@@ -82,7 +82,8 @@ def training_flags(args, params: dict) -> dict:
     """``ffnn train``'s backend and training flags for the trial with ``params``."""
     flags = {"backend": args.backend}
     for dest in _training_dests():
-        flags[dest] = getattr(args, dest)
+        if dest != "device":  # where it computes is up to the machine that repeats it
+            flags[dest] = getattr(args, dest)
     flags["lr"] = params.get("learning_rate", args.lr)
     flags["batch_size"] = params.get("batch_size", args.batch_size)
     return json.loads(json.dumps(flags))

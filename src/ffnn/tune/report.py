@@ -15,7 +15,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..atomic import atomic_write, atomic_write_text
 
@@ -56,6 +55,8 @@ def write_trials_csv(rows: list, path) -> Path:
 
 def plot_tune(rows: list, path, title: str) -> Path:
     """Validation accuracy against learning rate and batch size, and the best value over trials."""
+    from matplotlib.figure import Figure  # only here: every ffnn command imports this package
+
     fig = Figure(figsize=(13.5, 4.0))
     ax_lr, ax_bs, ax_best = fig.subplots(1, 3)
     done = [r for r in rows if math.isfinite(r["val_accuracy"])]
