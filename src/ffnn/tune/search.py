@@ -32,7 +32,7 @@ __all__ = ["Space", "SearchError", "LR_RANGES", "BATCH_SIZES", "storage_url", "o
            "worker_id", "DEFAULT_STUDY"]
 
 #: Learning-rate range searched (log scale) for each loss.
-LR_RANGES = {"cross-entropy": (0.01, 5.0), "mse": (0.1, 50.0)}
+LR_RANGES = {"cross-entropy": (0.01, 10.0), "mse": (0.1, 100.0)}
 #: Starting rates searched (integers, log scale) with the time-based schedule, which drops by 1 per step.
 TIME_BASED_LR_RANGE = (1, 20)
 #: Batch sizes searched.
