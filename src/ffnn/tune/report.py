@@ -77,6 +77,9 @@ def plot_tune(rows: list, path, title: str) -> Path:
     ax_lr.set_xscale("log")
     ax_lr.set(xlabel="learning rate", ylabel="validation accuracy (%)", title="accuracy against learning rate")
     ax_bs.set_xscale("log", base=2)
+    if sizes:
+        ax_bs.set_xticks(sizes, [str(b) for b in sizes])
+        ax_bs.minorticks_off()
     ax_bs.set(xlabel="batch size", ylabel="validation accuracy (%)", title="accuracy against batch size")
     if complete:
         numbers = [r["number"] for r in complete]
