@@ -202,3 +202,26 @@ def test_resuming_with_other_settings_is_refused(tmp_path, capsys):
     rc, _, err = ffnn(capsys, "tune", *SMALL, "--epochs", "3", "--trials", "1", "--out", tmp_path)
     assert rc == 1 and "was run with epochs = 2, this command has 3" in err
     assert len(load(tmp_path).get_trials()) == 1
+
+
+def test_creating_the_schema_is_retried_only_when_processes_race():
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    calls = []
+
+    def racing():
+        calls.append(1)
+        if len(calls) < 3:  # what the loser of a race sees: a unique-key violation
+            raise IntegrityError("INSERT INTO version_info", {}, Exception("duplicate key value"))
+        return "storage"
+
+    assert search._retrying(racing, "the storage") == "storage" and len(calls) == 3
+
+    def refused():
+        calls.append(1)
+        raise OperationalError("connect", {}, Exception("connection refused"))
+
+    calls.clear()
+    with pytest.raises(search.SearchError, match="cannot open the storage: .*connection refused"):
+        search._retrying(refused, "the storage")
+    assert len(calls) == 1
