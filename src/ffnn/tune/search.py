@@ -23,6 +23,7 @@ import socket
 import sys
 import time
 from argparse import Namespace
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -201,6 +202,14 @@ def objective_for(args, data, base_config):
     space = Space.from_args(args)
 
     def objective(trial):
+        # Ctrl-C lands here, inside a trial, where Optuna marks the trial failed (see ``_sigint_in_trials_only``).
+        held = signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        try:
+            return train(trial)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+    def train(trial):
         trial.set_user_attr("worker", worker_id())
         lr, batch = space.suggest(trial)
         config = base_config.replace(learning_rate=lr, batch_size=batch)
@@ -224,6 +233,22 @@ def objective_for(args, data, base_config):
         return history["val_accuracy"][(history.best_epoch or len(history)) - 1]
 
     return objective
+
+
+@contextmanager
+def _sigint_in_trials_only():
+    """Hold Ctrl-C back outside the objective (while Optuna creates, records or samples a trial).
+
+    Otherwise Ctrl-C between Optuna creating a trial and calling the
+    objective would leave that trial RUNNING for good. A Ctrl-C held back
+    between two trials is taken when the next one starts (it is then marked
+    failed) or when the search ends.
+    """
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _print_trial(study, trial) -> None:
@@ -251,7 +276,8 @@ def run_worker(spec: dict, n_trials: int, index: int, n_before: int) -> None:
     study = open_study(args, _sampler_seed(args, n_before, index))
     data = _Data(args)
     objective = objective_for(args, data, base_config(args, data))
-    study.optimize(objective, n_trials=n_trials, catch=(TrainingDiverged,), callbacks=[_print_trial])
+    with _sigint_in_trials_only():
+        study.optimize(objective, n_trials=n_trials, catch=(TrainingDiverged,), callbacks=[_print_trial])
 
 
 def _worker_main(spec: dict, n_trials: int, index: int, n_before: int) -> None:
