@@ -17,7 +17,6 @@ import json
 from argparse import Namespace
 from pathlib import Path
 
-from . import report
 from .search import BATCH_SIZES, DEFAULT_STUDY, LR_RANGES, SearchError, Space
 
 __all__ = ["DESCRIPTION", "add_arguments", "run", "apply_config_file", "training_flags"]
@@ -158,6 +157,7 @@ def _score_best(args, study, data, out: Path) -> dict:
     from ..backends import build
     from ..cli import _train_config, _train_one
     from ..runs import RunError, read_json, write_json
+    from . import report
     from .search import redacted, storage_url
 
     best = study.best_trial
@@ -198,6 +198,7 @@ def _pct(v) -> str:
 
 def run(args) -> int:
     from ..cli import _Data
+    from . import report
     from .search import open_study, redacted, search, storage_url
 
     _check(args)

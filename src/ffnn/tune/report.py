@@ -113,7 +113,7 @@ def readme_rows(dirs) -> str:
     import json
 
     lines = ["| backend | loss | trials (complete, pruned) | epochs | batch | learning rate "
-             "| validation accuracy | test accuracy (once) | trial time |",
+             "| validation accuracy | test accuracy (once) | search time |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for out in map(Path, dirs):
         best = json.loads((out / BEST_JSON).read_text())
