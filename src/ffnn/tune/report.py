@@ -53,8 +53,25 @@ def write_trials_csv(rows: list, path) -> Path:
     return atomic_write_text(path, buf.getvalue())
 
 
+_BATCH_COLOURS = [f"C{k}" for k in (0, 1, 2, 4, 5, 6, 7, 8, 9)]  # C3, red, marks pruned and failed trials
+
+
+def _scatter_stopped(ax, rows, x_key, floor) -> None:
+    """Pruned and failed trials at their last reported accuracy; those below the axis on it, as ``v``."""
+    for below, marker, label in ((False, "x", "pruned or failed (last epoch run)"),
+                                 (True, "v", "pruned or failed, below the axis")):
+        sel = [r for r in rows if (100 * r["val_accuracy"] < floor) == below]
+        if sel:
+            ax.scatter([r[x_key] for r in sel], [max(100 * r["val_accuracy"], floor) for r in sel],
+                       marker=marker, color="C3", label=label)
+
+
 def plot_tune(rows: list, path, title: str) -> Path:
-    """Validation accuracy against learning rate and batch size, and the best value over trials."""
+    """Validation accuracy against learning rate and batch size, and the best value over trials.
+
+    The accuracy axes start a point below the worst complete trial, so that
+    a collapsed trial (10%) does not squash the ones that matter.
+    """
     from matplotlib.figure import Figure  # only here: every ffnn command imports this package
 
     fig = Figure(figsize=(13.5, 4.0))
@@ -62,18 +79,18 @@ def plot_tune(rows: list, path, title: str) -> Path:
     done = [r for r in rows if math.isfinite(r["val_accuracy"])]
     complete = [r for r in done if r["state"] == "COMPLETE"]
     stopped = [r for r in done if r["state"] != "COMPLETE"]
+    acc = [100 * r["val_accuracy"] for r in complete]
+    floor = min(acc or [100 * r["val_accuracy"] for r in done] or [1.0]) - 1.0
     sizes = sorted({r["batch_size"] for r in done})
-    colour = {b: f"C{i % 10}" for i, b in enumerate(sizes)}
-    for group, marker, note in ((complete, "o", ""), (stopped, "x", " (pruned or failed: last epoch run)")):
-        for b in sizes:
-            sel = [r for r in group if r["batch_size"] == b]
-            if sel:
-                ax_lr.scatter([r["learning_rate"] for r in sel], [100 * r["val_accuracy"] for r in sel],
-                              marker=marker, color=colour[b], label=f"batch {b}{note}")
-        if group:
-            ax_bs.scatter([r["batch_size"] for r in group], [100 * r["val_accuracy"] for r in group],
-                          marker=marker, color="C0" if not note else "C3",
-                          label="complete" if not note else note.strip(" ()"))
+    for i, b in enumerate(sizes):
+        sel = [r for r in complete if r["batch_size"] == b]
+        if sel:
+            ax_lr.scatter([r["learning_rate"] for r in sel], [100 * r["val_accuracy"] for r in sel],
+                          color=_BATCH_COLOURS[i % len(_BATCH_COLOURS)], label=f"batch {b}")
+    ax_bs.scatter([r["batch_size"] for r in complete], acc, color="C0", label="complete")
+    for ax, key in ((ax_lr, "learning_rate"), (ax_bs, "batch_size")):
+        _scatter_stopped(ax, stopped, key, floor)
+        ax.set_ylim(bottom=floor - 0.3)
     ax_lr.set_xscale("log")
     ax_lr.set(xlabel="learning rate", ylabel="validation accuracy (%)", title="accuracy against learning rate")
     ax_bs.set_xscale("log", base=2)
@@ -83,9 +100,8 @@ def plot_tune(rows: list, path, title: str) -> Path:
     ax_bs.set(xlabel="batch size", ylabel="validation accuracy (%)", title="accuracy against batch size")
     if complete:
         numbers = [r["number"] for r in complete]
-        best = np.maximum.accumulate([100 * r["val_accuracy"] for r in complete])
-        ax_best.scatter(numbers, [100 * r["val_accuracy"] for r in complete], color="C0", s=12, label="trial")
-        ax_best.step(numbers, best, where="post", color="C1", label="best so far")
+        ax_best.scatter(numbers, acc, color="C0", s=12, label="complete trial")
+        ax_best.step(numbers, np.maximum.accumulate(acc), where="post", color="C1", label="best so far")
     ax_best.set(xlabel="trial", ylabel="validation accuracy (%)", title="best value over trials")
     for ax in (ax_lr, ax_bs, ax_best):
         if ax.has_data():
