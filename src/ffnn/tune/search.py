@@ -161,22 +161,27 @@ def open_storage(url: str):
                          f"the storage {redacted(url)}")
 
 
-def open_study(args, sampler_seed: int | None = None):
-    """Create the study, or load it if it exists; refuse one made with other settings."""
+def _sampler(seed: int | None):
     import warnings
 
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        # Budgets here are tens of trials: leave random sampling after 5; the constant liar keeps parallel
+        # workers from proposing the same point while a trial runs.
+        return optuna.samplers.TPESampler(n_startup_trials=TPE_STARTUP_TRIALS, constant_liar=True, seed=seed)
+
+
+def open_study(args, sampler_seed: int | None = None):
+    """Create the study, or load it if it exists; refuse one made with other settings."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # each trial gets one line from _print_trial
     storage = open_storage(storage_url(args))
     pruner = optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS,
                                          n_warmup_steps=PRUNER_WARMUP_EPOCHS)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        # Budgets here are tens of trials: leave random sampling after 5; the constant liar keeps parallel
-        # workers from proposing the same point while a trial runs.
-        sampler = optuna.samplers.TPESampler(n_startup_trials=TPE_STARTUP_TRIALS, constant_liar=True,
-                                             seed=sampler_seed)
+    sampler = _sampler(sampler_seed)
     study = _retrying(lambda: optuna.create_study(storage=storage, study_name=args.study, direction="maximize",
                                                   sampler=sampler, pruner=pruner, load_if_exists=True),
                       f"the study {args.study!r}")
@@ -264,16 +269,18 @@ def _sampler_seed(args, n_before: int, index: int) -> int:
     return int(np.random.SeedSequence([args.seed, n_before, index]).generate_state(1)[0])
 
 
-def run_worker(spec: dict, n_trials: int, index: int, n_before: int) -> None:
-    """Run ``n_trials`` trials of the study in this process."""
-    import optuna
-
+def run_worker(spec: dict, n_trials: int, index: int, n_before: int, study=None) -> None:
+    """Run ``n_trials`` trials of the study (opened here unless given) in this process."""
     from ..cli import _Data
     from ..training import TrainingDiverged
     from . import base_config
 
     args = Namespace(**spec)
-    study = open_study(args, _sampler_seed(args, n_before, index))
+    seed = _sampler_seed(args, n_before, index)
+    if study is None:
+        study = open_study(args, seed)
+    else:
+        study.sampler = _sampler(seed)
     data = _Data(args)
     objective = objective_for(args, data, base_config(args, data))
     with _sigint_in_trials_only():
@@ -346,7 +353,7 @@ def search(args, study) -> bool:
         return False
     if len(parts) == 1:
         try:
-            run_worker(spec, parts[0], 0, n_before)
+            run_worker(spec, parts[0], 0, n_before, study)
             interrupted = False
         except KeyboardInterrupt:
             interrupted = True
