@@ -52,6 +52,8 @@ def test_trials_are_recorded_resumed_and_scored_once(tmp_path, capsys):
     assert [int(r["number"]) for r in rows] == [0, 1, 2]
     assert set(rows[0]) == {"number", "state", "learning_rate", "batch_size", "epochs", "val_accuracy", "seconds"}
     assert all(0.3 <= float(r["learning_rate"]) <= 3 and r["batch_size"] in ("32", "64") for r in rows)
+    # A new study starts from spread points: 1/8, 3/8, 5/8 of the log range 0.3-3, batches off the diagonal.
+    assert [(float(r["learning_rate"]), int(r["batch_size"])) for r in rows] == [(0.4, 64), (0.711, 32), (1.27, 64)]
     best = json.loads((out / "best.json").read_text())
     # Exactly one test accuracy, for the best trial by validation accuracy.
     assert [k for k in json.dumps(best).split('"') if "test" in k and "acc" in k] == ["test_accuracy"]
@@ -180,6 +182,11 @@ def test_search_space_by_loss_and_fixed_values():
     assert search.LR_RANGES["mse"][1] >= 10 * search.LR_RANGES["cross-entropy"][1]
     fixed = search.Space.from_args(Namespace(**{**vars(args), "lr": 2.0, "batch_size": 16}))
     assert fixed.suggest(optuna.trial.FixedTrial({})) == (2.0, 16)
+    points = search.initial_points(search.Space((0.01, 10.0), (8, 16, 32, 64, 128)))
+    # 0.01 * 1000 ** (k/8) for k = 1, 3, 5, 7, each with another batch size, small rates with large batches.
+    assert points == [{"learning_rate": 0.0237, "batch_size": 64}, {"learning_rate": 0.133, "batch_size": 8},
+                      {"learning_rate": 0.75, "batch_size": 128}, {"learning_rate": 4.22, "batch_size": 16}]
+    assert search.initial_points(fixed) == []
     assert search.shares(7, 3) == [3, 2, 2] and search.shares(1, 4) == [1] and search.shares(0, 2) == []
 
 

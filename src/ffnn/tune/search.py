@@ -44,7 +44,8 @@ STORAGE_FILE = "study.db"
 #: earlier trials at the same epoch stops, from epoch 1 on (Optuna prunes from step == n_warmup_steps), but
 #: never after its last epoch.
 PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_EPOCHS = 4, 1
-#: TPE samples at random for its first 5 trials, then models good and bad regions.
+#: A new study starts with the spread points of :func:`initial_points`, then TPE samples at random up to
+#: trial 5 and models good and bad regions from there on.
 TPE_STARTUP_TRIALS = 5
 #: A trial whose process has not written a heartbeat for GRACE seconds is marked failed by the next worker.
 HEARTBEAT, GRACE = 10, 60
@@ -95,6 +96,28 @@ class Space:
 
     def to_dict(self) -> dict:
         return json.loads(json.dumps(asdict(self)))
+
+
+def initial_points(space: Space, n: int = 4) -> list:
+    """Up to ``n`` spread starting points, tried before TPE takes over (fixed values left out).
+
+    A Latin square on the quantiles 1/8, 3/8, 5/8, 7/8 of the log learning-rate
+    range and of the batch sizes, paired off the diagonal (a small rate with
+    a large batch, ...): a few random draws can land close together.
+    """
+    points = []
+    for k, q in enumerate((2, 0, 3, 1)[:n]):
+        point = {}
+        if space.fixed_lr is None:
+            low, high = space.lr_range
+            lr = low * (high / low) ** ((2 * k + 1) / 8)
+            point["learning_rate"] = int(round(lr)) if space.integer_lr else float(f"{lr:.3g}")
+        if space.fixed_batch_size is None:
+            sizes = sorted(space.batch_sizes)
+            point["batch_size"] = sizes[int((2 * q + 1) / 8 * len(sizes))]
+        if point and point not in points:
+            points.append(point)
+    return points
 
 
 def storage_url(args) -> str:
@@ -347,6 +370,9 @@ def _fail_orphans(study, workers: list) -> list:
 def search(args, study) -> bool:
     """Run ``args.trials`` more trials with ``args.jobs`` processes; return True if Ctrl-C stopped it."""
     spec = {k: v for k, v in vars(args).items() if k != "_run"}
+    if not study.trials:
+        for point in initial_points(Space.from_args(args), min(4, args.trials)):
+            study.enqueue_trial(point, skip_if_exists=True)
     n_before = len(study.trials)
     parts = shares(args.trials, args.jobs)
     if not parts:
