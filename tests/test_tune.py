@@ -223,3 +223,13 @@ def test_creating_the_schema_is_retried_only_when_processes_race():
     with pytest.raises(search.SearchError, match="cannot open the storage: .*connection refused"):
         search._retrying(refused, "the storage")
     assert len(calls) == 1
+
+
+def test_tune_png_without_a_finished_trial(tmp_path):
+    from ffnn.tune import report
+
+    failed = {"number": 0, "state": "FAIL", "learning_rate": 0.5, "batch_size": 32, "epochs": 0,
+              "val_accuracy": float("nan"), "seconds": 1.0}
+    pruned = {**failed, "number": 1, "state": "PRUNED", "epochs": 1, "val_accuracy": 0.1}
+    for rows in ([], [failed], [failed, pruned]):
+        assert report.plot_tune(rows, tmp_path / "tune.png", "t").stat().st_size > 1000

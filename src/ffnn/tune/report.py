@@ -87,7 +87,8 @@ def plot_tune(rows: list, path, title: str) -> Path:
         if sel:
             ax_lr.scatter([r["learning_rate"] for r in sel], [100 * r["val_accuracy"] for r in sel],
                           color=_BATCH_COLOURS[i % len(_BATCH_COLOURS)], label=f"batch {b}")
-    ax_bs.scatter([r["batch_size"] for r in complete], acc, color="C0", label="complete")
+    if complete:
+        ax_bs.scatter([r["batch_size"] for r in complete], acc, color="C0", label="complete")
     for ax, key in ((ax_lr, "learning_rate"), (ax_bs, "batch_size")):
         _scatter_stopped(ax, stopped, key, floor)
         ax.set_ylim(bottom=floor - 0.3)
