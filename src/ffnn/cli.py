@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import bench, theory
+from . import bench, theory, tune
 from . import inspect as inspect_command
 from .config import ACTIVATIONS, DEVICES, LOSSES, SCHEDULE_NAMES  # the choices' one source
 from .web import serve
@@ -322,12 +322,16 @@ def _add_train(p: argparse.ArgumentParser) -> None:
     _add_training_arguments(p)
     p.add_argument("--out", default=None, metavar="DIR",
                    help="run directory to write (default: runs/<timestamp>-<backend>)")
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="take the backend and training flags from FILE, the best.json of ffnn tune (default: none)")
 
 
 def _run_train(args) -> int:
     from .backends import build
     from .runs import default_run_dir
 
+    if args.config:
+        args = tune.apply_config_file(args)
     _check_backends([args.backend], args.loss)
     data = _Data(args)
     config = _train_config(args, data)
@@ -610,6 +614,7 @@ COMMANDS = {
     "bench": (bench.DESCRIPTION, bench.add_arguments, bench.run_command),
     "serve": (serve.DESCRIPTION, serve.add_arguments, serve.run),
     "inspect": (inspect_command.DESCRIPTION, inspect_command.add_arguments, inspect_command.run),
+    "tune": (tune.DESCRIPTION, tune.add_arguments, tune.run),
 }
 
 
