@@ -244,7 +244,7 @@ def objective_for(args, data, base_config):
         model = build(args.backend, config, args.device)
 
         def on_epoch_end(history):
-            epoch, acc = len(history), history["val_accuracy"][-1]
+            epoch, acc = history.epochs, history["val_accuracy"][-1]
             trial.report(acc, epoch)
             trial.set_user_attr("epochs", epoch)
             if epoch < config.epochs and trial.should_prune():
@@ -258,7 +258,7 @@ def objective_for(args, data, base_config):
             raise
         if history.interrupted:
             raise KeyboardInterrupt  # Optuna marks the trial failed and passes this on
-        return history["val_accuracy"][(history.best_epoch or len(history)) - 1]
+        return history["val_accuracy"][(history.best_epoch or history.epochs) - 1]
 
     return objective
 
