@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 from importlib import resources
 from pathlib import Path
@@ -108,7 +109,7 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if any(d == 0 for d in dims):
         raise DatasetError(f"{name}: zero dimension in header {dims}")
-    expected = int(np.prod(dims))
+    expected = math.prod(dims)  # Python ints: a header claiming 10^9 images cannot overflow
     got = len(raw) - header
     if got < expected:
         raise DatasetError(f"{name}: truncated, header says {expected} data bytes, found {got}")
@@ -325,8 +326,14 @@ def one_hot(labels: np.ndarray, n_classes: int = 10, dtype=np.float32) -> np.nda
 
 
 def to_labels(y: np.ndarray) -> np.ndarray:
-    """Accept integer labels (n,) or one-hot rows (n, k); return int64 (n,)."""
+    """Accept integer labels (n,) or one-hot rows (n, k); return int64 (n,).
+
+    Raises ``ValueError`` for anything else: rows with no 1 or several, values
+    other than 0 and 1 in 2-D labels, negative, fractional or non-numeric labels.
+    """
     y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"labels must be numbers, got dtype {y.dtype}")
     if y.ndim == 2:
         if y.shape[1] == 1:
             y = y[:, 0]
@@ -341,7 +348,10 @@ def to_labels(y: np.ndarray) -> np.ndarray:
         raise ValueError("labels must be integers")
     if y.size and y.min() < 0:
         raise ValueError(f"labels must be non-negative, got {y.min()}")
-    return y.astype(np.int64)
+    out = y.astype(np.int64)
+    if y.size and not np.array_equal(out, y):
+        raise ValueError(f"labels must be integers that fit in int64, got up to {y.max()}")
+    return out
 
 
 def train_val_split(x, y, val_size=0.1, seed: int = 0):
