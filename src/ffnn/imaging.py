@@ -101,7 +101,10 @@ def mnist_like(image, name: str = "image") -> np.ndarray:
         if arr.dtype.kind == "f":
             arr = np.clip(arr, 0.0, 1.0) * 255.0
         image = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
-    gray = _grayscale(image)
+    try:
+        gray = _grayscale(image)
+    except ValueError as exc:  # a colour mode Pillow cannot turn into grey (LAB, HSV)
+        raise ValueError(f"{name}: cannot read {image.mode} pixels as grey ({exc})") from None
     # A light border means dark ink on light paper: invert to MNIST's light-on-dark.
     background = float(np.median(_border(gray)))
     if background > 0.5:
