@@ -335,6 +335,8 @@ def to_labels(y: np.ndarray) -> np.ndarray:
     if y.dtype.kind not in "biuf":
         raise ValueError(f"labels must be numbers, got dtype {y.dtype}")
     if y.ndim == 2:
+        if y.shape[1] == 0:
+            raise ValueError(f"2-D labels must be one-hot rows, got shape {y.shape}")
         if y.shape[1] == 1:
             y = y[:, 0]
         else:
@@ -348,7 +350,8 @@ def to_labels(y: np.ndarray) -> np.ndarray:
         raise ValueError("labels must be integers")
     if y.size and y.min() < 0:
         raise ValueError(f"labels must be non-negative, got {y.min()}")
-    out = y.astype(np.int64)
+    with np.errstate(invalid="ignore"):  # 1e30 does not fit; the comparison below says so
+        out = y.astype(np.int64)
     if y.size and not np.array_equal(out, y):
         raise ValueError(f"labels must be integers that fit in int64, got up to {y.max()}")
     return out
