@@ -43,9 +43,11 @@ MODULES = {
                   ["tests/test_numpy_net.py", "tests/test_numpy_gradients.py", "tests/test_behaviour_core.py"]),
     "training": ("src/ffnn/training.py",
                  ["tests/test_training.py", "tests/test_behaviour_training.py", "tests/test_numpy_net.py"]),
-    "schedules": ("src/ffnn/schedules.py", ["tests/test_schedules.py", "tests/test_behaviour_core.py"]),
+    "schedules": ("src/ffnn/schedules.py",
+                  ["tests/test_schedules.py", "tests/test_config.py", "tests/test_fuzz_config.py"]),
     "data": ("src/ffnn/data.py",
-             ["tests/test_data.py", "tests/test_fuzz_idx.py", "tests/test_behaviour_data.py"]),
+             ["tests/test_data.py", "tests/test_fuzz_idx.py", "tests/test_fuzz_config.py",
+              "tests/test_behaviour_data.py"]),
     "imaging": ("src/ffnn/imaging.py", ["tests/test_imaging.py", "tests/test_fuzz_image.py"]),
     "config": ("src/ffnn/config.py", ["tests/test_config.py", "tests/test_fuzz_config.py"]),
 }
@@ -212,6 +214,26 @@ def _killed_notes(results: list[dict], notes: dict) -> list[str]:
     return lines + [f"- `{k}`: {n['why']}" for k, n in rows] + [""]
 
 
+def _planted_section() -> list[str]:
+    """The bugs ``tools/plant_bugs.py`` planted, and the test that failed for each."""
+    path = RESULTS / "planted.json"
+    if not path.exists():
+        return []
+    rows = json.loads(path.read_text())
+    caught = sum(r["outcome"] == "caught" for r in rows)
+    verdict = (f"All {len(rows)} planted bugs make a test fail." if caught == len(rows) else
+               f"{caught} of {len(rows)} planted bugs make a test fail; the others: "
+               + ", ".join(f"{r['name']} ({r['outcome']})" for r in rows if r["outcome"] != "caught") + ".")
+    lines = ["## Planted bugs", "",
+             "`make planted-bugs` (`tools/plant_bugs.py`) plants each bug in a scratch copy, checks that its tests",
+             f"pass without it and fail with it. {verdict}", "",
+             "| bug | file | outcome | first failure |", "|---|---|---|---|"]
+    for r in rows:
+        detail = r["detail"].replace("|", "\\|")
+        lines.append(f"| {r['what']} | `{r['file']}` | {r['outcome']} | `{detail}` |")
+    return lines + [""]
+
+
 def write_report(path: Path = DOC) -> str:
     """Rebuild ``docs/testing.md`` from the stored results and the notes."""
     results = [json.loads((RESULTS / f"{m}.json").read_text()) for m in MODULES if (RESULTS / f"{m}.json").exists()]
@@ -251,6 +273,7 @@ def write_report(path: Path = DOC) -> str:
     for r in results:
         lines += _survivor_section(r, notes)
     lines += _killed_notes(results, notes)
+    lines += _planted_section()
     text = "\n".join(lines).rstrip() + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
