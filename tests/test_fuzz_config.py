@@ -173,3 +173,9 @@ def test_to_labels_refuses_rows_that_are_not_one_hot(rows):
 def test_to_labels_refuses_what_does_not_fit(y, message):
     with pytest.raises(ValueError, match=message):
         to_labels(y)
+
+
+def test_the_smallest_layers_are_accepted():
+    # one input, one hidden unit, one class: every size is positive, so the config is valid
+    assert TrainConfig(layer_sizes=(1, 1, 1)).layer_sizes == (1, 1, 1)
+    assert TrainConfig(layer_sizes=[np.int64(1), 2]).layer_sizes == (1, 2)

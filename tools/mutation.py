@@ -176,7 +176,7 @@ def _verdict(results: list[dict]) -> str:
     if low:
         parts.append(f"Below the {TARGET:.0%} target: {', '.join(low)}.")
     if missing:
-        parts.append(f"Not measured yet: {', '.join(missing)} (run `make mutation MODULES=\"{' '.join(missing)}\"`).")
+        parts.append(f"Not measured yet: {', '.join(missing)} (run `make mutation MUTATE=\"{' '.join(missing)}\"`).")
     return " ".join(parts)
 
 
@@ -196,9 +196,15 @@ def _survivor_section(result: dict, notes: dict) -> list[str]:
         return lines + ["No mutant survived.", ""]
     for s in result["survivors"]:
         note = notes.get(s["key"])
-        why = note["why"] if note else "**not yet explained**: add a note for this key or a test that kills it."
+        if note is None:
+            why = "**not yet explained**: add a note for this key or a test that kills it."
+        elif note.get("kind") == "killed":
+            why = f"**survived the stored run**; the test written for it: {note['why']} (re-run this module)."
+        else:
+            why = f"harmless: {note['why']}"
+        removed, added = _changed_lines(s["diff"])
         lines += [f"- `{s['key']}` ({s['status']}, in `{s['function']}`): {why}", "",
-                  "  ```diff", *("  " + ln for ln in s["diff"].splitlines()), "  ```", ""]
+                  "  ```diff", *(f"  - {ln}" for ln in removed), *(f"  + {ln}" for ln in added), "  ```", ""]
     return lines
 
 
