@@ -82,6 +82,7 @@ def _workdir(module: str) -> Path:
         f"pytest_add_cli_args_test_selection = {json.dumps(present)}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]',
         "use_git_change_detection = false",
+        'process_isolation = "forkserver"',  # forking a process that has run torch deadlocks its threads
     ]) + "\n"
     (work / "pyproject.toml").write_text(pyproject)
     return work
@@ -90,6 +91,8 @@ def _workdir(module: str) -> Path:
 def _mutmut(work: Path, *args: str, log=None) -> str:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the mutants must win
     env.setdefault("MPLBACKEND", "Agg")
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env[var] = "1"  # one thread per mutant: fork-safe, and --jobs sets the parallelism
     proc = subprocess.run([sys.executable, "-m", "mutmut", *args], cwd=work, env=env, text=True,
                           stdout=log or subprocess.PIPE, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
