@@ -160,3 +160,24 @@ def test_losses_table_and_gradients_against_central_differences():
         np.testing.assert_allclose(grad(fn.softmax(z), y), numeric, rtol=1e-5, atol=1e-10)
     p = fn.softmax(z)
     assert fn.mse(p, y) == pytest.approx(((p - y) ** 2).sum() / 12)
+
+
+def test_losses_of_exact_integer_probabilities_and_float_labels():
+    # probabilities given as integers (exact one-hot predictions): no dtype limit, so log is clipped at 1e-300
+    p = np.array([[1, 0], [0, 1]])
+    miss = -np.log(1e-300)  # about 690.8 for the one wrong row
+    assert fn.nll(p, [1, 1]) == pytest.approx(miss / 2, rel=1e-12)
+    assert fn.cross_entropy(p, np.array([[0, 1], [0, 1]])) == pytest.approx(miss / 2, rel=1e-12)
+    # labels that arrive as floats holding integers (as Keras passes them) index like integers
+    assert fn.nll(np.array([[0.25, 0.75]]), np.array([1.0])) == pytest.approx(-np.log(0.75), rel=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross-entropy"])
+def test_loss_gradients_write_into_out(loss):
+    _, grad = fn.LOSSES[loss]
+    p = fn.softmax(np.random.default_rng(4).normal(size=(3, 4)))
+    y = np.eye(4)[[0, 1, 3]]
+    expected = grad(p, y)
+    out = np.empty_like(p)
+    assert grad(p, y, out=out) is out
+    np.testing.assert_array_equal(out, expected)
