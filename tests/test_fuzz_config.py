@@ -34,24 +34,6 @@ def _real(v):
     return (_int(v) or isinstance(v, (float, np.floating))) and not isinstance(v, bool)
 
 
-#: field -> the documented rule, written independently of config._RULES
-ORACLE = {
-    "epochs": lambda v: _int(v) and v > 0,
-    "batch_size": lambda v: _int(v) and v > 0,
-    "learning_rate": lambda v: _real(v) and math.isfinite(float(v)) and v > 0,
-    "loss": lambda v: v in ("mse", "cross-entropy"),
-    "activation": lambda v: v in ("sigmoid", "tanh", "relu"),
-    "momentum": lambda v: _real(v) and math.isfinite(float(v)) and 0 <= v < 1,
-    "schedule": lambda v: v in ("constant", "time-based"),
-    "seed": lambda v: _int(v) and v >= 0,
-    "early_stopping": lambda v: v is None or (_int(v) and v > 0),
-    "monitor": lambda v: v in ("val_loss", "val_accuracy", "loss", "accuracy"),
-    "min_delta": lambda v: _real(v) and math.isfinite(float(v)) and v >= 0,
-    "shuffle": lambda v: isinstance(v, bool),
-    "dtype": lambda v: v in ("float32", "float64"),
-}
-
-
 def _finite_float(v):
     try:
         return math.isfinite(float(v))
@@ -59,30 +41,34 @@ def _finite_float(v):
         return False
 
 
-ORACLE["learning_rate"] = lambda v: _real(v) and _finite_float(v) and v > 0
-ORACLE["min_delta"] = lambda v: _real(v) and _finite_float(v) and v >= 0
-ORACLE["momentum"] = lambda v: _real(v) and _finite_float(v) and 0 <= v < 1
-
-
-def _is_str(v, *choices):
-    return isinstance(v, str) and v in choices
+#: field -> the documented rule, written independently of config._RULES
+ORACLE = {
+    "epochs": lambda v: _int(v) and v > 0,
+    "batch_size": lambda v: _int(v) and v > 0,
+    "learning_rate": lambda v: _real(v) and _finite_float(v) and v > 0,
+    "loss": lambda v: v in ("mse", "cross-entropy"),
+    "activation": lambda v: v in ("sigmoid", "tanh", "relu"),
+    "momentum": lambda v: _real(v) and _finite_float(v) and 0 <= v < 1,
+    "schedule": lambda v: v in ("constant", "time-based"),
+    "seed": lambda v: _int(v) and v >= 0,
+    "early_stopping": lambda v: v is None or (_int(v) and v > 0),
+    "monitor": lambda v: v in ("val_loss", "val_accuracy", "loss", "accuracy"),
+    "min_delta": lambda v: _real(v) and _finite_float(v) and v >= 0,
+    "shuffle": lambda v: isinstance(v, bool),
+    "dtype": lambda v: v in ("float32", "float64"),
+}
 
 
 @FUZZ
 @given(st.sampled_from(sorted(ORACLE)), ANY)
 def test_every_field_is_accepted_exactly_when_valid(field, value):
-    if isinstance(value, str) or field in ("loss", "activation", "schedule", "monitor", "dtype"):
-        valid = isinstance(value, str) and ORACLE[field](value)
-    else:
-        valid = ORACLE[field](value)
+    valid = ORACLE[field](value)
     try:
         cfg = TrainConfig(**{field: value})
-    except ConfigError as exc:
+    except ConfigError as exc:  # any other exception fails the test
         assert not valid, f"{field}={value!r} refused: {exc}"
         assert str(exc).startswith(field + " must be"), exc
         assert exc.field == field
-    except OverflowError as exc:  # pragma: no cover - the failure this test is for
-        pytest.fail(f"{field}={value!r}: OverflowError {exc}")
     else:
         assert valid, f"{field}={value!r} accepted"
         assert getattr(cfg, field) == value or (value != value)
