@@ -98,3 +98,163 @@ def test_early_stopping_unit():
     assert stop.best_weights[0][0][0] == 1  # the copy taken at epoch 3 (the second export)
     with pytest.raises(ValueError, match="'val_loss', which is not available"):
         EarlyStopping("val_loss").update(1, {"val_loss": float("nan")}, export)
+
+
+# ------------------------------------------------------------- edges of EarlyStopping and fit_loop
+
+import io  # noqa: E402
+import math  # noqa: E402
+import re  # noqa: E402
+
+from ffnn.training import TrainingDiverged, check_xy, fit_arrays  # noqa: E402
+
+
+def test_default_early_stopping_is_val_loss_with_patience_5_and_no_min_delta():
+    stop = EarlyStopping()
+    export = lambda: [(np.zeros(1), np.zeros(1))]  # noqa: E731
+    assert stop.update(1, {"val_loss": 1.0, "loss": 0.0}, export) is False
+    assert stop.update(2, {"val_loss": 1.0 - 1e-12, "loss": 5.0}, export) is False and stop.best_epoch == 2
+    assert [stop.update(e, {"val_loss": 2.0, "loss": 0.0}, export) for e in range(3, 8)] == [False] * 4 + [True]
+    assert stop.best_epoch == 2
+
+
+def test_an_infinite_monitor_is_never_an_improvement():
+    stop = EarlyStopping("val_loss", patience=2)
+    export = lambda: [(np.zeros(1), np.zeros(1))]  # noqa: E731
+    assert stop.update(1, {"val_loss": math.inf}, export) is False and stop.wait == 1
+    assert stop.update(2, {"val_loss": math.inf}, export) is True
+    assert stop.best_epoch is None and stop.best_weights is None
+    model, hist = run([math.inf, math.inf, math.inf], early_stopping=5)
+    assert hist.best_epoch is None and weights_epoch(model) == 3  # nothing to restore: the last weights stay
+
+
+def test_min_delta_applies_to_accuracy_in_its_own_units():
+    # val_accuracy 0.60 -> 0.66 is a rise of 0.06, below min_delta 0.1: not an improvement
+    model, hist = run([0.40, 0.34, 0.33], early_stopping=2, monitor="val_accuracy", min_delta=0.1)
+    assert hist.best_epoch == 1 and hist.stopped_epoch == 3 and weights_epoch(model) == 1
+
+
+class LiveWeights(Scripted):
+    """Exports its live arrays (no copies) and updates them in place, as a framework's parameters do."""
+
+    def export_weights(self):
+        return self.weights
+
+    def train_epoch(self, epoch, step, schedule, on_batch):
+        if epoch == 1:
+            self.weights = [(np.zeros((2, 2)), np.zeros(2))]
+        self.epoch = epoch
+        for W, b in self.weights:
+            W[...] = epoch
+            b[...] = epoch
+        return step + 1
+
+
+def test_the_best_weights_are_copies_not_views_of_live_parameters():
+    cfg = TrainConfig(layer_sizes=(2, 2), epochs=4, early_stopping=3)
+    model = LiveWeights([0.9, 0.2, 0.5, 0.6])
+    history = fit_loop(model, cfg, 10, model.train_epoch, model.evaluate, True, verbose=0)
+    assert history.best_epoch == 2 and weights_epoch(model) == 2
+
+
+def test_weights_that_stop_being_finite_are_reported():
+    class NanBias(Scripted):
+        def train_epoch(self, epoch, step, schedule, on_batch):
+            step = super().train_epoch(epoch, step, schedule, on_batch)
+            self.weights = [(W, np.full_like(b, np.nan)) for W, b in self.weights]  # finite W, NaN b
+            return step
+
+    cfg = TrainConfig(layer_sizes=(2, 2), epochs=2)
+    model = NanBias([0.5, 0.4])
+    with pytest.raises(TrainingDiverged, match="weights are not finite"):
+        fit_loop(model, cfg, 10, model.train_epoch, model.evaluate, True, verbose=0)
+
+
+class Recorder:
+    """A Trainable that learns nothing and records the order of the samples it is given."""
+
+    def __init__(self, config):
+        self.train_config = config
+        self.orders = []
+
+    def prepare_data(self, x, y):
+        return x, y
+
+    def train_epoch(self, data, order, batch_size, schedule, step, on_batch):
+        self.orders.append(np.array(order))
+        on_batch(len(order))
+        return step + math.ceil(len(order) / batch_size)
+
+    def loss_and_accuracy(self, data):
+        return 1.0, 0.5
+
+    def export_weights(self):
+        return [(np.zeros((4, 3)), np.zeros(3))]
+
+    def import_weights(self, weights):
+        pass
+
+
+def _xy(n=12, classes=3):
+    rng = np.random.default_rng(0)
+    return rng.random((n, 4)).astype(np.float32), np.arange(n) % classes
+
+
+def test_shuffling_is_seeded_and_can_be_turned_off():
+    x, y = _xy()
+    cfg = TrainConfig(layer_sizes=(4, 3), epochs=2, seed=5)
+    model = Recorder(cfg)
+    fit_arrays(model, x, y, verbose=0)
+    rng = np.random.default_rng([5, 1])
+    np.testing.assert_array_equal(model.orders[0], rng.permutation(12))
+    np.testing.assert_array_equal(model.orders[1], rng.permutation(12))
+    model = Recorder(cfg.replace(shuffle=False))
+    fit_arrays(model, x, y, verbose=0)
+    for order in model.orders:
+        np.testing.assert_array_equal(order, np.arange(12))
+
+
+def test_a_config_given_to_fit_arrays_wins_over_the_models():
+    x, y = _xy()
+    model = Recorder(TrainConfig(layer_sizes=(4, 3), epochs=5))
+    history = fit_arrays(model, x, y, config=TrainConfig(layer_sizes=(4, 3), epochs=2), verbose=0)
+    assert history["epoch"] == [1, 2] and len(model.orders) == 2
+
+
+def test_labels_are_checked_against_the_output_layer_not_a_hidden_one():
+    x, y = _xy()
+    model = Recorder(TrainConfig(layer_sizes=(4, 16, 3)))
+    with pytest.raises(ValueError, match=r"^labels of x_train go up to 5, the network has 3 classes$"):
+        fit_arrays(model, x, np.arange(12) % 6, verbose=0)
+    with pytest.raises(ValueError, match=r"^labels of x_train go up to 3, the network has 3 classes$"):
+        fit_arrays(model, x, np.arange(12) % 4, verbose=0)  # label 3 is one too many for classes 0-2
+    fit_arrays(model, x, y, verbose=0)
+
+
+def test_errors_name_the_set_they_are_about():
+    x, y = _xy()
+    model = Recorder(TrainConfig(layer_sizes=(4, 3), epochs=1))
+    with pytest.raises(ValueError, match=r"^x_val has 5 features per sample, the network expects 4$"):
+        fit_arrays(model, x, y, np.zeros((3, 5)), np.zeros(3, int), verbose=0)
+    with pytest.raises(ValueError, match=r"^give both x_val and y_val, or neither$"):
+        fit_arrays(model, x, y, None, y, verbose=0)
+    with pytest.raises(ValueError, match=r"^x_train is empty$"):
+        fit_arrays(model, x[:0], y[:0], verbose=0)
+    with pytest.raises(ValueError, match=r"^x has 4 features per sample, the network expects 5$"):
+        check_xy(x, y, 5, 3)
+    xs, ys = check_xy(x[:1], y[:1], 4, 3)  # a single sample is a valid set
+    assert xs.shape == (1, 4) and ys.tolist() == [0]
+
+
+def test_the_progress_bar_has_no_label_unless_given():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    x, y = _xy()
+    out = Tty()
+    fit_arrays(Recorder(TrainConfig(layer_sizes=(4, 3), epochs=1)), x, y, stream=out)
+    assert re.search(r"(^|\r)epoch 1/1", out.getvalue()), out.getvalue()
+    out = Tty()
+    fit_arrays(Recorder(TrainConfig(layer_sizes=(4, 3), epochs=1)), x, y, stream=out, label="numpy")
+    assert "numpy epoch 1/1" in out.getvalue()

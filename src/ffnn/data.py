@@ -289,7 +289,7 @@ def to_float(images: np.ndarray) -> np.ndarray:
 def flatten(images: np.ndarray) -> np.ndarray:
     """Reshape (n, 28, 28) or (n, 1, 28, 28) images to rows of shape (n, 784)."""
     images = np.asarray(images)
-    return images.reshape(len(images), -1)
+    return images.reshape(len(images), math.prod(images.shape[1:]))  # not -1: an empty set keeps its width
 
 
 def prepare_images(images: np.ndarray) -> np.ndarray:
