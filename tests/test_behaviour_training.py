@@ -258,3 +258,33 @@ def test_the_progress_bar_has_no_label_unless_given():
     out = Tty()
     fit_arrays(Recorder(TrainConfig(layer_sizes=(4, 3), epochs=1)), x, y, stream=out, label="numpy")
     assert "numpy epoch 1/1" in out.getvalue()
+
+
+class Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_verbose_0_is_silent_and_fit_loop_defaults_to_an_unlabelled_bar():
+    x, y = _xy()
+    out = Tty()
+    fit_arrays(Recorder(TrainConfig(layer_sizes=(4, 3), epochs=2)), x, y, verbose=0, stream=out)
+    assert out.getvalue() == ""
+    model, out = Scripted([0.5, 0.4]), Tty()
+    fit_loop(model, TrainConfig(layer_sizes=(2, 2), epochs=2), 10, model.train_epoch, model.evaluate, True,
+             stream=out)
+    text = out.getvalue()
+    assert re.search(r"(^|\r)epoch 2/2", text) and "Epoch: 1," not in text, text  # a bar, not lines
+
+
+def test_on_epoch_end_sees_the_history_so_far_and_seconds_are_durations():
+    import time
+
+    seen = []
+    model = Scripted([0.5, 0.4, 0.3])
+    start = time.perf_counter()
+    history = fit_loop(model, TrainConfig(layer_sizes=(2, 2), epochs=3), 10, model.train_epoch, model.evaluate,
+                       True, verbose=0, on_epoch_end=lambda h: seen.append(list(h["epoch"])))
+    wall = time.perf_counter() - start
+    assert seen == [[1], [1, 2], [1, 2, 3]]
+    assert all(0 <= s <= wall for s in history["seconds"])
