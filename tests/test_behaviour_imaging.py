@@ -47,3 +47,61 @@ def test_a_float_image_is_stretched_to_its_own_range(reference):
     flat = Image.fromarray(np.full((20, 20), 0.25, np.float32), mode="F")
     with pytest.raises(ValueError, match="no digit found"):
         mnist_like(flat, name="flat")
+
+
+def _rgba_digit(levels, alphas):
+    """A '4' on a fully transparent canvas, drawn in bands (each a pixel lower than the last) whose ink
+    level and alpha are ``levels[i]`` and ``alphas[i]``: anti-aliased strokes with uneven ink."""
+    mask = np.asarray(four(Image.new("L", (120, 130), 0), 255)) > 0
+    rgba = np.zeros(mask.shape + (4,), np.uint8)
+    rows, cols = np.nonzero(mask)
+    for i in reversed(range(len(alphas))):  # the first band is drawn last, on top
+        r = np.clip(rows + i, 0, mask.shape[0] - 1)
+        rgba[r, cols, :3] = levels[i]
+        rgba[r, cols, 3] = alphas[i]
+    return Image.fromarray(rgba, mode="RGBA")
+
+
+def _composited(img):
+    """The documented rule by hand: fill transparency with the shade opposite to the (mostly opaque) ink."""
+    la = np.asarray(img.convert("LA"), dtype=np.float64) / 255.0
+    lum, alpha = la[..., 0], la[..., 1]
+    opaque = alpha > 0.5
+    ink = lum[opaque].mean() if opaque.any() else 0.0
+    background = 1.0 if ink < 0.5 else 0.0
+    return Image.fromarray((lum * alpha + background * (1.0 - alpha)).astype(np.float32), mode="F")
+
+
+@pytest.mark.parametrize("levels, alphas", [
+    ((0, 60, 120), (255, 200, 90)),     # dark ink: the transparency becomes white paper
+    ((255, 200, 140), (255, 200, 90)),  # light ink: the transparency becomes black
+    ((0, 60, 120), (100, 60, 30)),      # faint ink, nowhere more than half opaque: still dark ink on white
+])
+def test_transparency_is_filled_as_documented(levels, alphas):
+    img = _rgba_digit(levels, alphas)
+    np.testing.assert_allclose(mnist_like(img), mnist_like(_composited(img)), atol=1e-5)
+
+
+# ink and paper both above 255: clipping to 8 bits would leave a blank image; stretching finds the digit
+@pytest.mark.parametrize("mode, lo, hi", [("I;16", 300, 1000), ("I", 300, 100_000)])
+def test_wide_integer_images_are_stretched_not_clipped(reference, mode, lo, hi):
+    arr = np.asarray(four(Image.new("L", (120, 130), 255), 0), dtype=np.float64) / 255.0
+    wide = (lo + arr * (hi - lo)).astype(np.int32)
+    img = Image.fromarray(wide.astype(np.uint16) if mode == "I;16" else wide)
+    assert img.mode == mode
+    np.testing.assert_allclose(mnist_like(img), reference, atol=1e-6)
+
+
+def test_load_digit_limit_is_inclusive_and_directories_are_named(tmp_path):
+    from test_fuzz_image import _png_header_only
+
+    from ffnn.imaging import MAX_PIXELS, load_digit
+
+    side = int(MAX_PIXELS ** 0.5)
+    assert side * side == MAX_PIXELS  # 8000 x 8000: exactly the limit is decoded (and fails as truncated)
+    path = tmp_path / "limit.png"
+    path.write_bytes(_png_header_only(side, side))
+    with pytest.raises(ValueError, match="cannot read the image"):
+        load_digit(path)
+    with pytest.raises(ValueError, match=rf"^{tmp_path}: is a directory, not an image$"):
+        load_digit(tmp_path)
