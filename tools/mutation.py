@@ -164,10 +164,43 @@ def run_module(module: str, jobs: int) -> dict:
                   total=len(statuses), killed=sum(1 for v in statuses.values() if v in STATUS_KILLED),
                   skipped=sum(1 for v in statuses.values() if v in STATUS_SKIPPED),
                   counts=counts, survivors=survivors, seconds=round(seconds, 1),
+                  source_sha1=hashlib.sha1((ROOT / MODULES[module][0]).read_bytes()).hexdigest(),
                   date=time.strftime("%Y-%m-%d"))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{module}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     return result
+
+
+def recheck_module(module: str, jobs: int) -> dict:
+    """Re-run only the stored survivors of ``module`` against the current tests (the source unchanged).
+
+    Mutants killed before stay killed (tests are only ever added); the survivors' statuses are replaced.
+    Refuses if the source changed since the stored run (the mutant names would not match).
+    """
+    path = RESULTS / f"{module}.json"
+    stored = json.loads(path.read_text())
+    digest = hashlib.sha1((ROOT / MODULES[module][0]).read_bytes()).hexdigest()
+    if stored.get("source_sha1") not in (None, digest):
+        raise SystemExit(f"{module}: {MODULES[module][0]} changed since the stored run; run it in full")
+    names = [s["name"] for s in stored["survivors"]]
+    if not names:
+        return stored
+    work = _workdir(module)
+    start = time.perf_counter()
+    with open(work / "mutmut.log", "w") as log:
+        _mutmut(work, "run", "--max-children", str(jobs), *names, log=log)
+    statuses = {}
+    for line in _mutmut(work, "results", "--all", "true").splitlines():
+        m = re.match(r"\s*(\S+__mutmut_\d+): (.+)$", line)
+        if m and m.group(1) in names:
+            statuses[m.group(1)] = m.group(2).strip()
+    newly = sum(1 for n in names if statuses.get(n) in STATUS_KILLED)
+    stored["survivors"] = [s for s in stored["survivors"] if statuses.get(s["name"]) not in STATUS_KILLED]
+    stored["killed"] += newly
+    stored["rechecked"] = dict(date=time.strftime("%Y-%m-%d"), survivors=len(names), newly_killed=newly,
+                               seconds=round(time.perf_counter() - start, 1))
+    path.write_text(json.dumps(stored, indent=1, ensure_ascii=False) + "\n")
+    return stored
 
 
 # ----------------------------------------------------------------------- report
@@ -204,8 +237,9 @@ def _table(results: list[dict]) -> list[str]:
              "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         survived = r["total"] - r["killed"] - r["skipped"]
+        when = r["date"] + (f", survivors rechecked {r['rechecked']['date']}" if r.get("rechecked") else "")
         lines.append(f"| {r['module']} | `{r['source']}` | {r['total']} | {r['killed']} | {survived} | "
-                     f"{r['skipped']} | {score(r):.1%} | {r['seconds'] / 60:.1f} | {r['date']} |")
+                     f"{r['skipped']} | {score(r):.1%} | {r['seconds'] / 60:.1f} | {when} |")
     return lines
 
 
@@ -286,7 +320,9 @@ def write_report(path: Path = DOC) -> str:
         "",
         *_table(results),
         "",
-        "Score = killed / (mutants - skipped); a timeout counts as killed. Tests run per module:",
+        "Score = killed / (mutants - skipped); a timeout counts as killed. A module whose survivors were "
+        "rechecked (`python tools/mutation.py --recheck MODULE`) ran only its survivors again after tests were "
+        "added; its mutants killed before stay killed. Tests run per module:",
         "",
         *[f"- {m}: {', '.join('`' + t + '`' for t in MODULES[m][1])}" for m in MODULES],
         "",
@@ -312,13 +348,15 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "2")),
                         help="mutants tested in parallel (default: $MUTATION_JOBS or 2)")
     parser.add_argument("--report", action="store_true", help="only rebuild docs/testing.md from stored results")
+    parser.add_argument("--recheck", action="store_true",
+                        help="re-run only the stored survivors against the current tests (after adding tests)")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         parser.error(f"unknown module {unknown[0]!r}; choose from {', '.join(MODULES)}")
     if not args.report:
         for module in args.modules or list(MODULES):
-            r = run_module(module, args.jobs)
+            r = (recheck_module if args.recheck else run_module)(module, args.jobs)
             print(f"{module}: {r['killed']}/{r['total'] - r['skipped']} killed ({score(r):.1%}), "
                   f"{len(r['survivors'])} survived, {r['seconds']:.0f} s", flush=True)
     write_report()
