@@ -105,3 +105,39 @@ def test_load_digit_limit_is_inclusive_and_directories_are_named(tmp_path):
         load_digit(path)
     with pytest.raises(ValueError, match=rf"^{tmp_path}: is a directory, not an image$"):
         load_digit(tmp_path)
+
+
+def _lopsided(where):
+    """A thin 60-pixel bar with a heavy 20x40 block at one end: the centre of mass lies far from the middle."""
+    img = np.zeros((100, 100), np.uint8)
+    img[20:80, 49:51] = 255
+    if where in ("bottom", "right"):
+        img[60:80, 30:70] = 255
+    else:
+        img[20:40, 30:70] = 255
+    return img.T.copy() if where in ("left", "right") else img
+
+
+@pytest.mark.parametrize("where, edge", [("bottom", (0, None)), ("top", (-1, None)), ("right", (None, 0)),
+                                         ("left", (None, -1))])
+def test_a_lopsided_digit_is_shifted_as_far_as_the_field_allows(where, edge):
+    out = mnist_like(_lopsided(where))
+    rows, cols = np.flatnonzero(out.any(axis=1)), np.flatnonzero(out.any(axis=0))
+    # the 20-pixel side fits, whole: clipped to the field's edge, not cut off and not one pixel short of it
+    assert out.shape == (28, 28) and max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 >= 20
+    row, col = edge
+    if row is not None:
+        assert out[row].any(), (where, rows)
+    if col is not None:
+        assert out[:, col].any(), (where, cols)
+
+
+def test_arrays_of_every_accepted_shape(reference):
+    gray = np.asarray(four(Image.new("L", (120, 130), 255), 0))
+    rgb = np.stack([gray] * 3, axis=-1)
+    rgba = np.concatenate([rgb, np.full(gray.shape + (1,), 255, np.uint8)], axis=-1)
+    for arr in (gray, rgb, rgba, gray / 255.0, gray / 127.5 - 0.5):  # floats clipped to [0, 1]
+        np.testing.assert_allclose(mnist_like(arr), reference, atol=1e-6)
+    for bad in (np.zeros((4, 4, 2)), np.zeros((2, 4, 4, 3)), np.zeros(5)):
+        with pytest.raises(ValueError, match=rf"^image: expected an image array \(h, w\) or \(h, w, 3\|4\), "):
+            mnist_like(bad)
