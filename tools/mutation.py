@@ -139,13 +139,18 @@ def _diffs(work: Path, names: list[str]) -> dict[str, str]:
     return {n: _mutmut(work, "show", n) for n in names}  # another mutmut version: its command line
 
 
-def run_module(module: str, jobs: int) -> dict:
-    """Mutate one module, return and store its result (counts and survivors with diffs)."""
-    work = _workdir(module)
+def run_module(module: str, jobs: int, collect: bool = False) -> dict:
+    """Mutate one module, return and store its result (counts and survivors with diffs).
+
+    ``collect``: do not run; read the results of a finished run left in ``build/mutation/<module>``.
+    """
+    work = WORK / module if collect else _workdir(module)
     start = time.perf_counter()
-    with open(work / "mutmut.log", "w") as log:
-        _mutmut(work, "run", "--max-children", str(jobs), log=log)
-    seconds = time.perf_counter() - start
+    if not collect:
+        with open(work / "mutmut.log", "w") as log:
+            _mutmut(work, "run", "--max-children", str(jobs), log=log)
+    seconds = time.perf_counter() - start if not collect else (work / "mutmut.log").stat().st_mtime \
+        - (work / "pyproject.toml").stat().st_mtime
     statuses = {}
     for line in _mutmut(work, "results", "--all", "true").splitlines():
         m = re.match(r"\s*(\S+__mutmut_\d+): (.+)$", line)
@@ -348,6 +353,8 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", "2")),
                         help="mutants tested in parallel (default: $MUTATION_JOBS or 2)")
     parser.add_argument("--report", action="store_true", help="only rebuild docs/testing.md from stored results")
+    parser.add_argument("--collect", action="store_true",
+                        help="only read the results of a finished run left in build/mutation/MODULE")
     parser.add_argument("--recheck", action="store_true",
                         help="re-run only the stored survivors against the current tests (after adding tests)")
     args = parser.parse_args(argv)
@@ -356,7 +363,8 @@ def main(argv=None) -> int:
         parser.error(f"unknown module {unknown[0]!r}; choose from {', '.join(MODULES)}")
     if not args.report:
         for module in args.modules or list(MODULES):
-            r = (recheck_module if args.recheck else run_module)(module, args.jobs)
+            r = (recheck_module(module, args.jobs) if args.recheck else
+                 run_module(module, args.jobs, collect=args.collect))
             print(f"{module}: {r['killed']}/{r['total'] - r['skipped']} killed ({score(r):.1%}), "
                   f"{len(r['survivors'])} survived, {r['seconds']:.0f} s", flush=True)
     write_report()
