@@ -141,3 +141,12 @@ def test_arrays_of_every_accepted_shape(reference):
     for bad in (np.zeros((4, 4, 2)), np.zeros((2, 4, 4, 3)), np.zeros(5)):
         with pytest.raises(ValueError, match=rf"^image: expected an image array \(h, w\) or \(h, w, 3\|4\), "):
             mnist_like(bad)
+
+
+def test_integer_arrays_are_clipped_to_0_255_and_one_pixel_strokes_stay_one_pixel(reference):
+    gray = np.asarray(four(Image.new("L", (120, 130), 255), 0)).astype(np.int32)
+    np.testing.assert_allclose(mnist_like(gray * 2 - 100), reference, atol=1e-6)  # -100..410, clipped
+    line = np.zeros((60, 60), np.uint8)
+    line[10:50, 30] = 255  # 40 tall, 1 wide: scaled by 1/2, the width rounds to 0 and is kept at 1
+    out = mnist_like(line)
+    assert np.flatnonzero(out.any(axis=0)).size == 1
