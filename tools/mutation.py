@@ -212,7 +212,7 @@ def recheck_module(module: str, jobs: int) -> dict:
 
 
 def load_notes(path: Path = NOTES) -> dict:
-    """Notes on surviving mutants by key: ``{key: {"why": ..., "kind": "harmless" | "killed"}}``."""
+    """Notes on surviving mutants by key: ``{key: {"why": ..., "kind": "harmless" | "killed" | "gap"}}``."""
     if not path.exists():
         return {}
     return tomllib.loads(path.read_text()).get("mutant", {})
@@ -258,6 +258,8 @@ def _survivor_section(result: dict, notes: dict) -> list[str]:
             why = "**not yet explained**: add a note for this key or a test that kills it."
         elif note.get("kind") == "killed":
             why = f"**survived the stored run**; the test written for it: {note['why']} (re-run this module)."
+        elif note.get("kind") == "gap":
+            why = f"known gap (not equivalent; no test tells it apart yet): {note['why']}"
         else:
             why = f"harmless: {note['why']}"
         removed, added = _changed_lines(s["diff"])
