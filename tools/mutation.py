@@ -365,8 +365,12 @@ def main(argv=None) -> int:
         parser.error(f"unknown module {unknown[0]!r}; choose from {', '.join(MODULES)}")
     if not args.report:
         for module in args.modules or list(MODULES):
-            r = (recheck_module(module, args.jobs) if args.recheck else
-                 run_module(module, args.jobs, collect=args.collect))
+            try:
+                r = (recheck_module(module, args.jobs) if args.recheck else
+                     run_module(module, args.jobs, collect=args.collect))
+            except RuntimeError as exc:  # one module's failure (see its mutmut.log) does not stop the others
+                print(f"{module}: {exc}", flush=True)
+                continue
             print(f"{module}: {r['killed']}/{r['total'] - r['skipped']} killed ({score(r):.1%}), "
                   f"{len(r['survivors'])} survived, {r['seconds']:.0f} s", flush=True)
     write_report()
