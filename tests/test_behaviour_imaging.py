@@ -82,10 +82,13 @@ def test_transparency_is_filled_as_documented(levels, alphas):
     np.testing.assert_allclose(mnist_like(img), mnist_like(_composited(img)), atol=1e-5)
 
 
-# ink and paper both above 255: clipping to 8 bits would leave a blank image; stretching finds the digit
-@pytest.mark.parametrize("mode, lo, hi", [("I;16", 300, 1000), ("I", 300, 100_000)])
-def test_wide_integer_images_are_stretched_not_clipped(reference, mode, lo, hi):
+# ink and paper both above 255: clipping to 8 bits would leave a blank image; stretching finds the digit,
+# whichever of ink and paper is the brighter
+@pytest.mark.parametrize("mode, lo, hi, bright_ink", [("I;16", 600, 1000, False), ("I;16", 300, 1000, True),
+                                                      ("I", 300, 100_000, False)])
+def test_wide_integer_images_are_stretched_not_clipped(reference, mode, lo, hi, bright_ink):
     arr = np.asarray(four(Image.new("L", (120, 130), 255), 0), dtype=np.float64) / 255.0
+    arr = 1.0 - arr if bright_ink else arr
     wide = (lo + arr * (hi - lo)).astype(np.int32)
     img = Image.fromarray(wide.astype(np.uint16) if mode == "I;16" else wide)
     assert img.mode == mode
@@ -150,3 +153,8 @@ def test_integer_arrays_are_clipped_to_0_255_and_one_pixel_strokes_stay_one_pixe
     line[10:50, 30] = 255  # 40 tall, 1 wide: scaled by 1/2, the width rounds to 0 and is kept at 1
     out = mnist_like(line)
     assert np.flatnonzero(out.any(axis=0)).size == 1
+
+
+def test_light_ink_on_dim_paper(reference):
+    img = four(Image.new("L", (120, 130), 50), 200)  # an 8-bit image is read on its absolute scale
+    np.testing.assert_allclose(mnist_like(img), reference, atol=1e-6)
