@@ -238,7 +238,7 @@ def _verdict(results: list[dict]) -> str:
 
 
 def _table(results: list[dict]) -> list[str]:
-    lines = ["| module | source | mutants | killed | survived | skipped | score | minutes | measured |",
+    lines = ["| module | source | mutants | killed | survived | not run | score | minutes | measured |",
              "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         survived = r["total"] - r["killed"] - r["skipped"]
@@ -327,7 +327,7 @@ def write_report(path: Path = DOC) -> str:
         "",
         *_table(results),
         "",
-        "Score = killed / (mutants - skipped); a timeout counts as killed. A module whose survivors were "
+        "Score = killed / (mutants - not run); a timeout counts as killed; \"not run\" counts mutants mutmut skipped or had not reached when the run was collected. A module whose survivors were "
         "rechecked (`python tools/mutation.py --recheck MODULE`) ran only its survivors again after tests were "
         "added; its mutants killed before stay killed. Tests run per module:",
         "",
