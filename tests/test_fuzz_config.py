@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ffnn import TrainConfig
@@ -61,8 +61,15 @@ ORACLE = {
 
 @FUZZ
 @given(st.sampled_from(sorted(ORACLE)), ANY)
+@example("schedule", "time-based")
 def test_every_field_is_accepted_exactly_when_valid(field, value):
     valid = ORACLE[field](value)
+    if field == "schedule" and value == "time-based":
+        # valid on its own, but the default learning_rate 1.0 is no integer starting rate
+        with pytest.raises(ValueError, match=r"^initial_learning_rate must be a positive integer, got 1\.0$"):
+            TrainConfig(schedule=value)
+        assert TrainConfig(schedule=value, learning_rate=1).schedule == value
+        return
     try:
         cfg = TrainConfig(**{field: value})
     except ConfigError as exc:  # any other exception fails the test
