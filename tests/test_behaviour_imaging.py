@@ -76,6 +76,7 @@ def _composited(img):
     ((0, 60, 120), (255, 200, 90)),     # dark ink: the transparency becomes white paper
     ((255, 200, 140), (255, 200, 90)),  # light ink: the transparency becomes black
     ((0, 60, 120), (100, 60, 30)),      # faint ink, nowhere more than half opaque: still dark ink on white
+    ((255, 200, 140), (100, 60, 30)),   # faint light ink: no opaque pixel, so it too is put on white
 ])
 def test_transparency_is_filled_as_documented(levels, alphas):
     img = _rgba_digit(levels, alphas)
