@@ -38,7 +38,8 @@ TARGET = 0.90  # fraction of mutants each module must kill
 #: module -> (source file, the tests that guard it). Only these tests run against the module's mutants.
 MODULES = {
     "functional": ("src/ffnn/functional.py", ["tests/test_behaviour_core.py", "tests/test_numpy_gradients.py"]),
-    "numpy_net": ("src/ffnn/backends/numpy_net.py", ["tests/test_numpy_net.py", "tests/test_numpy_gradients.py"]),
+    "numpy_net": ("src/ffnn/backends/numpy_net.py",
+                  ["tests/test_numpy_net.py", "tests/test_numpy_gradients.py", "tests/test_behaviour_numpy_net.py"]),
     "training": ("src/ffnn/training.py", ["tests/test_training.py", "tests/test_behaviour_training.py"]),
     "schedules": ("src/ffnn/schedules.py",
                   ["tests/test_schedules.py", "tests/test_config.py", "tests/test_fuzz_config.py",
