@@ -103,3 +103,12 @@ def test_load_names_what_is_wrong(tmp_path):
     save_weights(path, weights, meta={"backend": "numpy", "config": {"layer_sizes": [6, 5, 3]}})
     with pytest.raises(ValueError, match=r": the saved config does not fit its weights \(.+\)$"):
         numpy_net.load(path)
+
+
+def test_every_keyword_reaches_the_config_and_nothing_is_fitted_yet():
+    model = NeuralNetwork(layer_shapes=(6, 4, 3), monitor="accuracy", min_delta=0.25, activation="tanh",
+                          momentum=0.5, dtype="float64")
+    c = model.train_config
+    assert (c.monitor, c.min_delta, c.activation, c.momentum, c.dtype) == ("accuracy", 0.25, "tanh", 0.5, "float64")
+    assert all(W.dtype == np.float64 and b.dtype == np.float64 for W, b in model.export_weights())
+    assert model.history_ is None
