@@ -149,11 +149,15 @@ def test_arrays_of_every_accepted_shape(reference):
 
 def test_integer_arrays_are_clipped_to_0_255_and_one_pixel_strokes_stay_one_pixel(reference):
     gray = np.asarray(four(Image.new("L", (120, 130), 255), 0)).astype(np.int32)
-    np.testing.assert_allclose(mnist_like(gray * 2 - 100), reference, atol=1e-6)  # -100..410, clipped
+    wide = np.where(gray > 0, np.where(np.arange(120) < 60, 300, 600), np.where(np.arange(130)[:, None] < 65,
+                                                                                 -50, -200))
+    # ink at -50 and -200, paper at 300 and 600: clipped to 0 and 255 it is the plain digit; wrapped round
+    # in uint8 it would be two inks on two papers
+    np.testing.assert_allclose(mnist_like(wide), reference, atol=1e-6)
     line = np.zeros((60, 60), np.uint8)
     line[10:50, 30] = 255  # 40 tall, 1 wide: scaled by 1/2, the width rounds to 0 and is kept at 1
-    out = mnist_like(line)
-    assert np.flatnonzero(out.any(axis=0)).size == 1
+    assert np.flatnonzero(mnist_like(line).any(axis=0)).size == 1
+    assert np.flatnonzero(mnist_like(line.T.copy()).any(axis=1)).size == 1  # and 1 tall, lying down
 
 
 def test_light_ink_on_dim_paper(reference):
