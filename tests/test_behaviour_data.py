@@ -78,3 +78,105 @@ def test_dataloader_labels_are_checked_like_arrays(bad):
     good = torch.from_numpy(one_hot(np.arange(40) % 10))
     history = model.fit(DataLoader(TensorDataset(x, good), batch_size=8), verbose=0)
     assert history["epoch"] == [1]
+
+
+# ----------------------------------------------------------- edges, written for surviving mutants
+
+import gzip as _gzip  # noqa: E402
+import re  # noqa: E402
+
+
+def _idx(array):
+    array = np.asarray(array, dtype=np.uint8)
+    magic = 0x803 if array.ndim == 3 else 0x801
+    return magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape) + array.tobytes()
+
+
+def test_parse_idx_names_raw_bytes_by_default():
+    with pytest.raises(DatasetError, match=r"^<bytes>: truncated header \(3 bytes\)$"):
+        data.parse_idx(b"abc")
+
+
+def _dataset(directory, train_labels, test_labels=(1, 2), images_as_labels=False):
+    n, m = len(train_labels), len(test_labels)
+    files = {"train_images": np.zeros((n, 2, 2)), "train_labels": np.array(train_labels),
+             "test_images": np.zeros((m, 2, 2)), "test_labels": np.array(test_labels)}
+    if images_as_labels:
+        files["train_images"] = np.zeros(n)
+    for role, array in files.items():
+        (directory / IDX_FILES[role]).write_bytes(_idx(array))
+
+
+def test_idx_directories_report_the_set_and_the_first_bad_label(tmp_path):
+    _dataset(tmp_path, [9, 10, 12])
+    with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path))} train: label 10 outside 0-9$"):
+        data.load_idx_dir(tmp_path)
+    _dataset(tmp_path, [1, 2], test_labels=[3])
+    (tmp_path / IDX_FILES["test_images"]).write_bytes(_idx(np.zeros((2, 2, 2))))
+    with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path))} test: 2 images but 1 labels$"):
+        data.load_idx_dir(tmp_path)
+    _dataset(tmp_path, [1, 2], images_as_labels=True)
+    with pytest.raises(DatasetError, match=r" train: images file holds labels \(shape \(2,\)\)$"):
+        data.load_idx_dir(tmp_path)
+
+
+def test_cache_dir_follows_xdg_then_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("FFNN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert data.cache_dir() == tmp_path / "xdg" / "ffnn"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert data.cache_dir() == tmp_path / "home" / ".cache" / "ffnn"
+
+
+def test_a_filled_cache_is_read_instead_of_the_bundled_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("FFNN_CACHE_DIR", str(tmp_path))
+    (x, y), _ = data.load_mnist()
+
+    def refuse(*args):
+        raise AssertionError("the bundled files were read although the cache holds them")
+
+    monkeypatch.setattr(data, "read_verified", refuse)
+    (x2, y2), _ = data.load_mnist()
+    np.testing.assert_array_equal(y2, y)
+
+
+def test_load_dataset_defaults_and_messages(tmp_path, monkeypatch):
+    (x, _), _ = data.load_dataset()
+    assert x.shape == (60000, 28, 28)
+    with pytest.raises(DatasetError, match=r"^unknown dataset 'cifar'; choose from mnist, fashion-mnist$"):
+        data.load_dataset("cifar")
+    monkeypatch.setitem(data.DATASETS, "fashion-mnist", tmp_path / "absent")
+    with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path / 'absent'))}: data directory does not "
+                                           r"exist \(install it with 'apt-get install dataset-fashion-mnist' "
+                                           r"or pass data_dir\)$"):
+        data.load_dataset("fashion-mnist")
+
+
+def test_to_float_always_gives_float32():
+    for images in (np.zeros((2, 3), np.float64), np.zeros((2, 3), np.int16), np.zeros((2, 3), np.float16)):
+        assert data.to_float(images).dtype == np.float32
+
+
+def test_train_val_split_defaults_bounds_and_remainders():
+    y = np.repeat([0, 1, 2], [7, 5, 3])
+    x = np.arange(15)
+    # quotas 7/3, 5/3, 1 -> 2, 1, 1 and the one left over goes to the largest remainder (class 1)
+    _, _, _, yva = data.train_val_split(x, y, val_size=5, seed=0)
+    assert np.bincount(yva, minlength=3).tolist() == [2, 2, 1]
+    default = data.train_val_split(np.arange(100), np.arange(100) % 10)
+    explicit = data.train_val_split(np.arange(100), np.arange(100) % 10, val_size=0.1, seed=0)
+    for a, b in zip(default, explicit, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert len(data.train_val_split(x, y, val_size=1)[1]) == 1  # a single validation sample is allowed
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match=rf"^val_size must be in \(0, 1\) as a fraction, got {bad}$"):
+            data.train_val_split(x, y, val_size=bad)
+    with pytest.raises(ValueError, match=r"^x has 14 samples but y has 15$"):
+        data.train_val_split(x[:14], y)
+
+
+def test_first_n_bounds():
+    x, y = np.arange(5), np.arange(5)
+    assert data.first_n(x, y, 1)[0].tolist() == [0]
+    assert data.first_n(x, y, 5)[0].tolist() == [0, 1, 2, 3, 4]
