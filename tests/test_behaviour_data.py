@@ -180,3 +180,43 @@ def test_first_n_bounds():
     x, y = np.arange(5), np.arange(5)
     assert data.first_n(x, y, 1)[0].tolist() == [0]
     assert data.first_n(x, y, 5)[0].tolist() == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("raw, message", [
+    ((0x801).to_bytes(4, "big") + (1).to_bytes(4, "big"), r"truncated, header says 1 data bytes, found 0$"),
+    ((0x803).to_bytes(4, "big") + b"".join((1).to_bytes(4, "big") for _ in range(3)),
+     r"truncated, header says 1 data bytes, found 0$"),
+    ((0x801).to_bytes(4, "big") + (1).to_bytes(4, "big") + b"\x01\x02\x03", r"2 unexpected bytes after the data$"),
+    ((0x801).to_bytes(4, "big")[:3], r"truncated header \(3 bytes\)$"),
+])
+def test_parse_idx_messages_at_the_boundaries(raw, message):
+    with pytest.raises(DatasetError, match=r"^f\.idx: " + message):
+        data.parse_idx(raw, "f.idx")
+
+
+def test_read_verified_and_read_idx_name_the_file(tmp_path):
+    import hashlib
+
+    path = tmp_path / "x.idx.gz"
+    path.write_bytes(_gzip.compress(b"garbage!"))
+    with pytest.raises(DatasetError, match=r"^x\.idx\.gz: bad magic number 0x67617262 "):
+        data.read_verified(path, hashlib.sha256(b"garbage!").hexdigest())  # the sum matches, the format not
+    with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path / 'missing.gz'))}: file not found$"):
+        data.read_idx(tmp_path / "missing.gz")
+
+
+def test_one_hot_dtype_and_shape_errors():
+    assert data.one_hot(np.array([1, 0])).dtype == np.float32
+    assert data.one_hot(np.array([1, 0]), 3, dtype=np.float64).dtype == np.float64
+    np.testing.assert_array_equal(data.one_hot(np.array([2]), 3, dtype=np.int8), [[0, 0, 1]])
+    with pytest.raises(ValueError, match=r"^labels must have shape \(n,\), got \(1, 2\)$"):
+        data.one_hot(np.array([[1, 0]]))
+
+
+def test_labels_too_large_for_int64_raise_no_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="fit in int64"):
+            data.to_labels(np.array([1e30]))
