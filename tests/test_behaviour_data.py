@@ -108,9 +108,10 @@ def _dataset(directory, train_labels, test_labels=(1, 2), images_as_labels=False
 
 
 def test_idx_directories_report_the_set_and_the_first_bad_label(tmp_path):
-    _dataset(tmp_path, [9, 10, 12])
-    with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path))} train: label 10 outside 0-9$"):
-        data.load_idx_dir(tmp_path)
+    for labels in ([9, 10, 12], [9, 10]):  # the first label above 9 is named, and 10 is already one too many
+        _dataset(tmp_path, labels)
+        with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path))} train: label 10 outside 0-9$"):
+            data.load_idx_dir(tmp_path)
     _dataset(tmp_path, [1, 2], test_labels=[3])
     (tmp_path / IDX_FILES["test_images"]).write_bytes(_idx(np.zeros((2, 2, 2))))
     with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path))} test: 2 images but 1 labels$"):
