@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.ffnn-installed
 
-.PHONY: demo test bench theory notebook serve clean install
+.PHONY: demo test bench theory notebook serve clean install mutation planted-bugs
 
 install: $(STAMP)
 
@@ -31,6 +31,16 @@ theory: $(STAMP)
 
 notebook: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/MNIST_classification.ipynb
+
+# Mutation testing of the core modules (minutes per module; not part of `make test`).
+# `make mutation MUTATE="data config"` re-runs some modules; docs/testing.md is rebuilt from all results.
+mutation: $(STAMP)
+	$(BIN)/python tools/mutation.py $(MUTATE)
+
+# Plant issue 17's bugs one at a time in a scratch copy and check that a test catches each.
+planted-bugs: $(STAMP)
+	$(BIN)/python tools/plant_bugs.py
+	$(BIN)/python tools/mutation.py --report
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache build src/*.egg-info

@@ -126,11 +126,16 @@ def test_quick_ratios_are_quotients_of_reported_times(quick):
 def test_quick_accuracy_and_memory(quick):
     _, results, _ = quick
     budget = bench.MODES["quick"]["accuracy"]
+    assert {a["backend"] for a in results["accuracy"]} == set(BACKENDS)
     for a in results["accuracy"]:
         assert a["epochs_trained"] == a["epochs"] == budget["epochs"] and a["batch_size"] == budget["batch_size"]
-        assert 0.0 <= a["test_accuracy"] <= 1.0
+        # one epoch on 10,000 images learns (the numpy backend: 77.76%); an untrained network scores ~10%
+        assert a["test_accuracy"] > 0.6 and a["train_accuracy"] > 0.6
         # A fresh process holding 60,000 float32 images (188 MB) has at least that much resident.
         assert a["peak_rss_mb"] >= a["data_rss_mb"] > 60_000 * 784 * 4 / 2**20
+    # same seed, data and batches in every backend: the same accuracy up to a few digits of float32 rounding
+    accs = [a["test_accuracy"] for a in results["accuracy"]]
+    assert max(accs) - min(accs) <= 5e-4
 
 
 @pytest.mark.slow

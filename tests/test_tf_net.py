@@ -115,11 +115,23 @@ def test_batch_size_1_with_time_based_rates_does_not_learn(mnist):
     # The problem set's batch_size=1: rates 10, 9, ... saturate every sigmoid unit of the
     # second hidden layer in a few single-sample steps, and the network never recovers.
     (x, y), (xt, yt) = mnist
+    from ffnn.functional import forward
+
     model = NeuralNetworkTf(sizes=[784, 128, 32, 10])
+    x_val = xt[:1000].reshape(1000, -1) / 255.0
+
+    def saturated():  # fraction of the second hidden layer's outputs within 0.01 of 0 or 1
+        a2 = forward(model.export_weights(), x_val)[1]
+        return float(np.mean((a2 < 0.01) | (a2 > 0.99)))
+
+    before = saturated()
     history = model.compile_and_fit(x[:300] / 255.0, one_hot(y[:300]), epochs=1,
                                     learning_rate=TimeBasedLearningRate(10), batch_size=1,
                                     validation_data=(xt[:1000] / 255.0, one_hot(yt[:1000])), verbose=0)
     assert history.history["val_accuracy"][-1] < 0.25
+    # The positive control: it did train, and failed for the reason given. A backend that never
+    # updated its weights would also score ~0.1, but its units would stay unsaturated (0.0 at the start).
+    assert before < 0.05 and saturated() > 0.95
 
 
 # ------------------------------------------------------------ the shared interface

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 import numbers
 from dataclasses import asdict, dataclass, fields
 
@@ -38,7 +39,10 @@ def _same(a, b) -> bool:
 
 
 def _finite(v) -> bool:
-    return v == v and abs(v) != float("inf")
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:  # an integer beyond float range (10**400) cannot be a rate
+        return False
 
 
 class ConfigError(ValueError):
@@ -61,7 +65,7 @@ _RULES = {
     "loss": (lambda v: v in LOSSES, "one of " + ", ".join(LOSSES)),
     "activation": (lambda v: v in ACTIVATIONS, "one of " + ", ".join(ACTIVATIONS)),
     "momentum": (lambda v: _is_real(v) and _finite(v) and 0 <= v < 1, "a number in [0, 1)"),
-    "schedule": (lambda v: v in SCHEDULES, "one of " + ", ".join(SCHEDULES)),
+    "schedule": (lambda v: isinstance(v, str) and v in SCHEDULES, "one of " + ", ".join(SCHEDULES)),
     "seed": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
     "early_stopping": (lambda v: v is None or (_is_int(v) and v > 0), "None or a positive integer (patience)"),
     "monitor": (lambda v: v in MONITORS, "one of " + ", ".join(MONITORS)),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 from importlib import resources
 from pathlib import Path
@@ -114,7 +115,7 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if any(d == 0 for d in dims):
         raise DatasetError(f"{name}: zero dimension in header {dims}")
-    expected = int(np.prod(dims))
+    expected = math.prod(dims)  # Python ints: a header claiming 10^9 images cannot overflow
     got = len(raw) - header
     if got < expected:
         raise DatasetError(f"{name}: truncated, header says {expected} data bytes, found {got}")
@@ -343,7 +344,7 @@ def to_float(images: np.ndarray) -> np.ndarray:
 def flatten(images: np.ndarray) -> np.ndarray:
     """Reshape (n, 28, 28) or (n, 1, 28, 28) images to rows of shape (n, 784)."""
     images = np.asarray(images)
-    return images.reshape(len(images), -1)
+    return images.reshape(len(images), math.prod(images.shape[1:]))  # not -1: an empty set keeps its width
 
 
 def prepare_images(images: np.ndarray) -> np.ndarray:
@@ -380,9 +381,17 @@ def one_hot(labels: np.ndarray, n_classes: int = 10, dtype=np.float32) -> np.nda
 
 
 def to_labels(y: np.ndarray) -> np.ndarray:
-    """Accept integer labels (n,) or one-hot rows (n, k); return int64 (n,)."""
+    """Accept integer labels (n,) or one-hot rows (n, k); return int64 (n,).
+
+    Raises ``ValueError`` for anything else: rows with no 1 or several, values
+    other than 0 and 1 in 2-D labels, negative, fractional or non-numeric labels.
+    """
     y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"labels must be numbers, got dtype {y.dtype}")
     if y.ndim == 2:
+        if y.shape[1] == 0:
+            raise ValueError(f"2-D labels must be one-hot rows, got shape {y.shape}")
         if y.shape[1] == 1:
             y = y[:, 0]
         else:
@@ -396,7 +405,11 @@ def to_labels(y: np.ndarray) -> np.ndarray:
         raise ValueError("labels must be integers")
     if y.size and y.min() < 0:
         raise ValueError(f"labels must be non-negative, got {y.min()}")
-    return y.astype(np.int64)
+    with np.errstate(invalid="ignore"):  # 1e30 does not fit; the comparison below says so
+        out = y.astype(np.int64)
+    if y.size and not np.array_equal(out, y):
+        raise ValueError(f"labels must be integers that fit in int64, got up to {y.max()}")
+    return out
 
 
 def train_val_split(x, y, val_size=0.1, seed: int = 0):

@@ -24,12 +24,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["mnist_like", "mnist_steps", "Steps", "load_digit", "center_of_mass", "BOX", "SIZE", "CENTER"]
+__all__ = ["mnist_like", "mnist_steps", "Steps", "load_digit", "center_of_mass", "BOX", "SIZE", "CENTER",
+           "MAX_PIXELS"]
 
 SIZE = 28       # side of the output field
 BOX = 20        # side of the box the digit is fitted into
 CENTER = 14.0   # where MNIST puts the centre of mass (row and column)
 _NOISE = 0.1    # ink below this fraction of full intensity is treated as background
+#: Largest image :func:`load_digit` decodes (a 64-megapixel photo); checked from the header, before decoding.
+MAX_PIXELS = 64_000_000
 
 
 def center_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -133,7 +136,10 @@ def mnist_steps(image, name: str = "image") -> Steps:
         if arr.dtype.kind == "f":
             arr = np.clip(arr, 0.0, 1.0) * 255.0
         image = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
-    gray = _grayscale(image)
+    try:
+        gray = _grayscale(image)
+    except ValueError as exc:  # a colour mode Pillow cannot turn into grey (LAB, HSV)
+        raise ValueError(f"{name}: cannot read {image.mode} pixels as grey ({exc})") from None
     # A light border means dark ink on light paper: invert to MNIST's light-on-dark.
     background = float(np.median(_border(gray)))
     if background > 0.5:
@@ -170,11 +176,16 @@ def load_digit(path) -> np.ndarray:
     Raises
     ------
     ValueError
-        Naming ``path`` if it does not exist, is not an image, or holds no digit.
+        Naming ``path`` if it does not exist, is not an image, is larger than
+        :data:`MAX_PIXELS` (read from the header, before decoding), or holds no digit.
     """
     path = Path(path)
     try:
         with Image.open(path) as img:
+            width, height = img.size
+            if width * height > MAX_PIXELS:
+                raise ValueError(f"{path}: the image is {width}x{height} pixels, more than the "
+                                 f"{MAX_PIXELS:,} this loader decodes")
             img.load()
             return mnist_like(img, name=str(path))
     except FileNotFoundError:

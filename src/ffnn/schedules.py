@@ -7,6 +7,7 @@ every step. :class:`ffnn.TimeBasedLearningRate` is the Keras face of
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 __all__ = ["Constant", "TimeBased", "make_schedule", "SCHEDULES", "check_positive_int"]
@@ -19,12 +20,20 @@ def check_positive_int(value, name: str) -> int:
     return int(value)
 
 
+def _as_float(value) -> float:
+    """``float(value)``, or infinity for an integer too large for a float."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 class Constant:
     """The same rate at every step: ``lr(step) = learning_rate``."""
 
     def __init__(self, learning_rate: float):
         if isinstance(learning_rate, bool) or not isinstance(learning_rate, numbers.Real) \
-                or not learning_rate > 0 or learning_rate == float("inf"):
+                or not learning_rate > 0 or not math.isfinite(_as_float(learning_rate)):
             raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
         self.learning_rate = float(learning_rate)
 

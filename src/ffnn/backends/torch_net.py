@@ -29,7 +29,7 @@ from torch import nn
 
 from ..atomic import atomic_write
 from ..config import DEVICES, TrainConfig
-from ..data import as_rows
+from ..data import as_rows, to_labels
 from ..training import check_xy, fit_arrays, fit_loop
 from ..weights import check_weights, init_weights
 from . import model_path
@@ -234,8 +234,8 @@ class NeuralNetworkTorch(nn.Module):
     def _batch(self, images, labels):
         """A loader's batch as (rows on the device, int64 labels on the device)."""
         labels = torch.as_tensor(labels)
-        if labels.ndim == 2:  # one-hot rows
-            labels = labels.argmax(1)
+        if labels.ndim == 2:  # one-hot rows, checked as array labels are
+            labels = torch.from_numpy(to_labels(labels.cpu().numpy()))
         return self._inputs(images)[0], labels.to(self.device, torch.int64)
 
     def _evaluate_loader(self, loader) -> tuple[float, float]:

@@ -1,0 +1,183 @@
+"""Small behaviours of the core that the larger tests reach only through validated paths: the schedules
+used directly (as the Keras face and the problem set do), and the NumPy helpers' edge cases.
+
+Written to kill the mutants ``make mutation`` found surviving (docs/testing.md names them).
+"""
+import math
+
+import numpy as np
+import pytest
+
+from ffnn.schedules import Constant, TimeBased, check_positive_int, make_schedule
+
+
+def test_make_schedule_refuses_an_unknown_name_listing_the_choices():
+    with pytest.raises(ValueError, match=r"^schedule must be one of constant, time-based, got 'cosine'$"):
+        make_schedule("cosine", 1.0)
+    assert isinstance(make_schedule("constant", 0.5), Constant)
+    assert isinstance(make_schedule("time-based", 3), TimeBased)
+
+
+@pytest.mark.parametrize("bad", [0, 0.0, -1, -0.5, True, False, math.inf, math.nan, 10**400, "1", None])
+def test_constant_refuses_what_is_not_a_positive_number(bad):
+    with pytest.raises(ValueError, match=r"^learning_rate must be a positive number, got "):
+        Constant(bad)
+
+
+@pytest.mark.parametrize("good", [1e-300, 0.5, 1, 7, np.float32(0.25), np.int64(3)])
+def test_constant_keeps_a_positive_rate_at_every_step(good):
+    schedule = Constant(good)
+    assert [schedule(step) for step in (0, 1, 10**6)] == [float(good)] * 3
+    assert isinstance(schedule(0), float) and repr(schedule) == f"Constant({float(good)!r})"
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.0, True, "3", None])
+def test_time_based_needs_a_positive_integer(bad):
+    with pytest.raises(ValueError, match=r"^initial_learning_rate must be a positive integer, got "):
+        TimeBased(bad)
+    with pytest.raises(ValueError, match=r"^batch_size must be a positive integer"):
+        check_positive_int(bad, "batch_size")
+
+
+def test_time_based_drops_by_one_per_step_to_one():
+    schedule = TimeBased(4)
+    assert [schedule(s) for s in range(6)] == [4.0, 3.0, 2.0, 1.0, 1.0, 1.0]
+    assert TimeBased(1)(0) == 1.0 and repr(schedule) == "TimeBased(4)"
+    assert check_positive_int(np.int64(5), "n") == 5 and type(check_positive_int(np.int64(5), "n")) is int
+
+
+# ------------------------------------------------------------------------ functional
+
+from ffnn import functional as fn  # noqa: E402
+
+ORACLES = {  # each activation written from its definition, in float64
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "tanh": lambda z: (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z)),
+    "relu": lambda z: np.where(z > 0, z, 0.0),
+}
+
+
+def _z(shape=(4, 5), seed=0):
+    z = np.random.default_rng(seed).normal(0, 2, shape)
+    return np.where(np.abs(z) < 0.1, 0.5, z)  # keep away from ReLU's kink for central differences
+
+
+def test_the_activation_table_is_exactly_the_three_activations():
+    assert set(fn.ACTIVATIONS) == set(ORACLES)
+    for name, (f, backward) in fn.ACTIVATIONS.items():
+        assert f is getattr(fn, name) and backward is getattr(fn, name + "_backward")
+
+
+@pytest.mark.parametrize("name", sorted(ORACLES))
+def test_activations_match_their_definitions_and_keep_the_dtype(name):
+    f, _ = fn.ACTIVATIONS[name]
+    z = _z()
+    np.testing.assert_allclose(f(z), ORACLES[name](z), rtol=1e-12, atol=1e-15)
+    z32 = z.astype(np.float32)
+    out = np.empty_like(z32)
+    result = f(z32, out=out)
+    assert result is out and out.dtype == np.float32
+    np.testing.assert_allclose(out, ORACLES[name](z), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", sorted(ORACLES))
+def test_backward_is_the_derivative_by_central_differences(name):
+    f, backward = fn.ACTIVATIONS[name]
+    z, h = _z(), 1e-6
+    da = np.random.default_rng(1).normal(size=z.shape)
+    numeric = da * (ORACLES[name](z + h) - ORACLES[name](z - h)) / (2 * h)
+    a = f(z)
+    np.testing.assert_allclose(backward(da, a), numeric, rtol=1e-6, atol=1e-9)
+    out, tmp = np.empty_like(z), np.empty_like(z)
+    assert backward(da, a, out=out, tmp=tmp) is out
+    np.testing.assert_allclose(out, numeric, rtol=1e-6, atol=1e-9)
+    in_place = da.copy()
+    backward(in_place, a, out=in_place, tmp=tmp)  # dZ may overwrite dA, as training does
+    np.testing.assert_allclose(in_place, numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_relu_kink_and_sigmoid_extremes():
+    z = np.array([[-1.0, 0.0, 2.0]])
+    np.testing.assert_array_equal(fn.relu(z), [[0.0, 0.0, 2.0]])
+    np.testing.assert_array_equal(fn.relu_backward(np.ones_like(z), fn.relu(z)), [[0.0, 0.0, 1.0]])
+    with np.errstate(all="raise"):
+        s = fn.sigmoid(np.array([[-1000.0, 0.0, 1000.0]], np.float32))
+    np.testing.assert_array_equal(s, [[0.0, 0.5, 1.0]])
+    np.testing.assert_allclose(fn.tanh(np.array([[20.0, -20.0]])), [[1.0, -1.0]])
+
+
+@pytest.mark.parametrize("activation", sorted(ORACLES))
+def test_forward_returns_every_layer_computed_by_hand(activation):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3, 4))
+    weights = [(rng.normal(size=(4, 5)), rng.normal(size=5)), (rng.normal(size=(5, 2)), rng.normal(size=2)),
+               (rng.normal(size=(2, 3)), rng.normal(size=3))]
+    f = ORACLES[activation]
+    a1 = f(x @ weights[0][0] + weights[0][1])
+    a2 = f(a1 @ weights[1][0] + weights[1][1])
+    z3 = a2 @ weights[2][0] + weights[2][1]
+    p = np.exp(z3) / np.exp(z3).sum(axis=1, keepdims=True)
+    acts = fn.forward(weights, x, activation)
+    assert len(acts) == 3
+    for got, want in zip(acts, [a1, a2, p], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fn.forward(weights, x)[0], ORACLES["sigmoid"](x @ weights[0][0] + weights[0][1]))
+
+
+def test_softmax_and_log_softmax_are_exact_for_large_logits():
+    z = np.array([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]])
+    e = np.exp([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(fn.softmax(z), [[1.0, 0.0, 0.0], e / e.sum()], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(fn.log_softmax(z), [[0.0, -1000.0, -2000.0], np.log(e / e.sum())], rtol=1e-12)
+    out = np.empty_like(z)
+    assert fn.softmax(z, out=out) is out and z[0, 0] == 1000.0  # the input is left alone
+
+
+def test_nll_is_cross_entropy_of_one_hot_rows_and_stays_finite():
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [0.25, 0.5, 0.25]])
+    labels = np.array([0, 2, 1])
+    expected = -(np.log(0.7) + np.log(0.8) + np.log(0.5)) / 3
+    assert fn.nll(p, labels) == pytest.approx(expected, rel=1e-12)
+    assert fn.cross_entropy(p, np.eye(3)[labels]) == pytest.approx(expected, rel=1e-12)
+    zero = np.array([[1.0, 0.0]], np.float32)
+    tiny = float(np.finfo(np.float32).tiny)
+    assert fn.nll(zero, [1]) == pytest.approx(-np.log(tiny), rel=1e-6)  # about 87.3, not infinity
+    assert fn.cross_entropy(zero, np.array([[0.0, 1.0]], np.float32)) == pytest.approx(-np.log(tiny), rel=1e-6)
+    assert fn.nll(np.array([[1.0, 0.0]]), [1]) == pytest.approx(-np.log(np.finfo(np.float64).tiny))
+
+
+def test_losses_table_and_gradients_against_central_differences():
+    assert fn.LOSSES == {"mse": (fn.mse, fn.mse_grad), "cross-entropy": (fn.cross_entropy, fn.cross_entropy_grad)}
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(4, 3))
+    y = np.eye(3)[[0, 2, 1, 1]]
+    for loss, grad in fn.LOSSES.values():
+        numeric = np.zeros_like(z)
+        for idx in np.ndindex(*z.shape):
+            d = np.zeros_like(z)
+            d[idx] = 1e-6
+            numeric[idx] = (loss(fn.softmax(z + d), y) - loss(fn.softmax(z - d), y)) / 2e-6
+        np.testing.assert_allclose(grad(fn.softmax(z), y), numeric, rtol=1e-5, atol=1e-10)
+    p = fn.softmax(z)
+    assert fn.mse(p, y) == pytest.approx(((p - y) ** 2).sum() / 12)
+
+
+def test_losses_of_exact_integer_probabilities_and_float_labels():
+    # probabilities given as integers (exact one-hot predictions): no dtype limit, so log is clipped at 1e-300
+    p = np.array([[1, 0], [0, 1]])
+    miss = -np.log(1e-300)  # about 690.8 for the one wrong row
+    assert fn.nll(p, [1, 1]) == pytest.approx(miss / 2, rel=1e-12)
+    assert fn.cross_entropy(p, np.array([[0, 1], [0, 1]])) == pytest.approx(miss / 2, rel=1e-12)
+    # labels that arrive as floats holding integers (as Keras passes them) index like integers
+    assert fn.nll(np.array([[0.25, 0.75]]), np.array([1.0])) == pytest.approx(-np.log(0.75), rel=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross-entropy"])
+def test_loss_gradients_write_into_out(loss):
+    _, grad = fn.LOSSES[loss]
+    p = fn.softmax(np.random.default_rng(4).normal(size=(3, 4)))
+    y = np.eye(4)[[0, 1, 3]]
+    expected = grad(p, y)
+    out = np.empty_like(p)
+    assert grad(p, y, out=out) is out
+    np.testing.assert_array_equal(out, expected)

@@ -1,0 +1,290 @@
+"""Early stopping and Ctrl-C in the shared loop, driven by a scripted model whose losses are given in advance.
+
+The scripted model's weights after epoch ``e`` are ``e`` everywhere, so which epoch's weights it ends
+with can be read off directly.
+"""
+import numpy as np
+import pytest
+
+from ffnn import TrainConfig
+from ffnn.training import EarlyStopping, fit_loop
+
+
+class Scripted:
+    """Reports ``val_losses[e - 1]`` after epoch ``e``; raises KeyboardInterrupt in epoch ``interrupt_at``."""
+
+    def __init__(self, val_losses, interrupt_at=None):
+        self.val_losses = val_losses
+        self.interrupt_at = interrupt_at
+        self.epoch = 0
+        self.weights = [(np.zeros((2, 2)), np.zeros(2))]
+
+    def export_weights(self):
+        return [(W.copy(), b.copy()) for W, b in self.weights]
+
+    def import_weights(self, weights):
+        self.weights = [(np.array(W), np.array(b)) for W, b in weights]
+
+    def train_epoch(self, epoch, step, schedule, on_batch):
+        if epoch == self.interrupt_at:
+            raise KeyboardInterrupt
+        self.epoch = epoch
+        self.weights = [(np.full((2, 2), float(epoch)), np.full(2, float(epoch)))]
+        return step + 1
+
+    def evaluate(self, which):
+        loss = self.val_losses[self.epoch - 1]
+        return (loss, 1.0 - loss) if which == "val" else (1.0, 0.5)
+
+
+def run(val_losses, interrupt_at=None, **config):
+    cfg = TrainConfig(layer_sizes=(2, 2), epochs=len(val_losses), **config)
+    model = Scripted(val_losses, interrupt_at)
+    history = fit_loop(model, cfg, 10, model.train_epoch, model.evaluate, True, verbose=0)
+    return model, history
+
+
+def weights_epoch(model):
+    """Which epoch's weights the scripted model holds."""
+    (W, b), = model.weights
+    assert (W == W.flat[0]).all() and (b == W.flat[0]).all()
+    return int(W.flat[0])
+
+
+def test_min_delta_improvements_smaller_than_it_do_not_count():
+    # val_loss drops by 0.05 per epoch: with min_delta 0.1 that is no improvement, so patience 2 runs out at 3
+    model, hist = run([1.0, 0.95, 0.90, 0.85, 0.80, 0.75], early_stopping=2, min_delta=0.1)
+    assert hist.stopped_epoch == 3 and hist.best_epoch == 1 and weights_epoch(model) == 1
+    # the same losses with min_delta 0 improve every epoch: no stop, the last epoch is the best
+    model, hist = run([1.0, 0.95, 0.90, 0.85, 0.80, 0.75], early_stopping=2, min_delta=0.0)
+    assert hist.stopped_epoch is None and hist.best_epoch == 6 and weights_epoch(model) == 6
+
+
+def test_min_delta_counts_a_large_enough_improvement():
+    # 1.0 -> 0.95 (too small) -> 0.8 (0.2 below the best: counts) -> flat: stops 2 epochs after epoch 3
+    model, hist = run([1.0, 0.95, 0.8, 0.79, 0.78, 0.5], early_stopping=2, min_delta=0.1)
+    assert hist.best_epoch == 3 and hist.stopped_epoch == 5 and weights_epoch(model) == 3
+
+
+@pytest.mark.parametrize("monitor", ["val_loss", "val_accuracy"])
+def test_losses_are_minimised_and_accuracies_maximised(monitor):
+    # Scripted reports val_accuracy = 1 - val_loss: lowest loss and highest accuracy are both epoch 2,
+    # while the wrong direction would pick epoch 1 (highest loss, lowest accuracy)
+    model, hist = run([0.9, 0.2, 0.7, 0.8], early_stopping=5, monitor=monitor)
+    assert hist.best_epoch == 2 and weights_epoch(model) == 2
+
+
+def test_ctrl_c_with_early_stopping_restores_the_best_weights():
+    # best at epoch 2; Ctrl-C during epoch 4 leaves epoch 3's weights in the model unless they are restored
+    model, hist = run([0.9, 0.4, 0.6, 0.5, 0.3], interrupt_at=4, early_stopping=3)
+    assert hist.interrupted and hist["epoch"] == [1, 2, 3]
+    assert hist.best_epoch == 2 and weights_epoch(model) == 2
+
+
+def test_ctrl_c_without_early_stopping_keeps_the_last_weights():
+    model, hist = run([0.9, 0.4, 0.6, 0.5], interrupt_at=4)
+    assert hist.interrupted and hist.best_epoch is None and weights_epoch(model) == 3
+
+
+def test_early_stopping_unit():
+    stop = EarlyStopping("val_loss", patience=2, min_delta=0.25)
+    w = iter(range(10))
+    export = lambda: [(np.full(1, next(w)), np.zeros(1))]  # noqa: E731
+    assert stop.update(1, {"val_loss": 1.0}, export) is False and stop.best_epoch == 1
+    assert stop.update(2, {"val_loss": 0.8}, export) is False and stop.wait == 1  # 0.2 < 0.25
+    assert stop.update(3, {"val_loss": 0.7}, export) is False and stop.best_epoch == 3  # 0.3 below the best
+    assert stop.update(4, {"val_loss": 0.6}, export) is False and stop.wait == 1
+    assert stop.update(5, {"val_loss": 0.6}, export) is True and stop.best_epoch == 3
+    assert stop.best_weights[0][0][0] == 1  # the copy taken at epoch 3 (the second export)
+    with pytest.raises(ValueError, match="'val_loss', which is not available"):
+        EarlyStopping("val_loss").update(1, {"val_loss": float("nan")}, export)
+
+
+# ------------------------------------------------------------- edges of EarlyStopping and fit_loop
+
+import io  # noqa: E402
+import math  # noqa: E402
+import re  # noqa: E402
+
+from ffnn.training import TrainingDiverged, check_xy, fit_arrays  # noqa: E402
+
+
+def test_default_early_stopping_is_val_loss_with_patience_5_and_no_min_delta():
+    stop = EarlyStopping()
+    export = lambda: [(np.zeros(1), np.zeros(1))]  # noqa: E731
+    assert stop.update(1, {"val_loss": 1.0, "loss": 0.0}, export) is False
+    assert stop.update(2, {"val_loss": 1.0 - 1e-12, "loss": 5.0}, export) is False and stop.best_epoch == 2
+    assert [stop.update(e, {"val_loss": 2.0, "loss": 0.0}, export) for e in range(3, 8)] == [False] * 4 + [True]
+    assert stop.best_epoch == 2
+
+
+def test_an_infinite_monitor_is_never_an_improvement():
+    stop = EarlyStopping("val_loss", patience=2)
+    export = lambda: [(np.zeros(1), np.zeros(1))]  # noqa: E731
+    assert stop.update(1, {"val_loss": math.inf}, export) is False and stop.wait == 1
+    assert stop.update(2, {"val_loss": math.inf}, export) is True
+    assert stop.best_epoch is None and stop.best_weights is None
+    model, hist = run([math.inf, math.inf, math.inf], early_stopping=5)
+    assert hist.best_epoch is None and weights_epoch(model) == 3  # nothing to restore: the last weights stay
+
+
+def test_min_delta_applies_to_accuracy_in_its_own_units():
+    # val_accuracy 0.60 -> 0.66 is a rise of 0.06, below min_delta 0.1: not an improvement
+    model, hist = run([0.40, 0.34, 0.33], early_stopping=2, monitor="val_accuracy", min_delta=0.1)
+    assert hist.best_epoch == 1 and hist.stopped_epoch == 3 and weights_epoch(model) == 1
+
+
+class LiveWeights(Scripted):
+    """Exports its live arrays (no copies) and updates them in place, as a framework's parameters do."""
+
+    def export_weights(self):
+        return self.weights
+
+    def train_epoch(self, epoch, step, schedule, on_batch):
+        if epoch == 1:
+            self.weights = [(np.zeros((2, 2)), np.zeros(2))]
+        self.epoch = epoch
+        for W, b in self.weights:
+            W[...] = epoch
+            b[...] = epoch
+        return step + 1
+
+
+def test_the_best_weights_are_copies_not_views_of_live_parameters():
+    cfg = TrainConfig(layer_sizes=(2, 2), epochs=4, early_stopping=3)
+    model = LiveWeights([0.9, 0.2, 0.5, 0.6])
+    history = fit_loop(model, cfg, 10, model.train_epoch, model.evaluate, True, verbose=0)
+    assert history.best_epoch == 2 and weights_epoch(model) == 2
+
+
+def test_weights_that_stop_being_finite_are_reported():
+    class NanBias(Scripted):
+        def train_epoch(self, epoch, step, schedule, on_batch):
+            step = super().train_epoch(epoch, step, schedule, on_batch)
+            self.weights = [(W, np.full_like(b, np.nan)) for W, b in self.weights]  # finite W, NaN b
+            return step
+
+    cfg = TrainConfig(layer_sizes=(2, 2), epochs=2)
+    model = NanBias([0.5, 0.4])
+    with pytest.raises(TrainingDiverged, match="weights are not finite"):
+        fit_loop(model, cfg, 10, model.train_epoch, model.evaluate, True, verbose=0)
+
+
+class Recorder:
+    """A Trainable that learns nothing and records the order of the samples it is given."""
+
+    def __init__(self, config):
+        self.train_config = config
+        self.orders = []
+
+    def prepare_data(self, x, y):
+        return x, y
+
+    def train_epoch(self, data, order, batch_size, schedule, step, on_batch):
+        self.orders.append(np.array(order))
+        on_batch(len(order))
+        return step + math.ceil(len(order) / batch_size)
+
+    def loss_and_accuracy(self, data):
+        return 1.0, 0.5
+
+    def export_weights(self):
+        return [(np.zeros((4, 3)), np.zeros(3))]
+
+    def import_weights(self, weights):
+        pass
+
+
+def _xy(n=12, classes=3):
+    rng = np.random.default_rng(0)
+    return rng.random((n, 4)).astype(np.float32), np.arange(n) % classes
+
+
+def test_shuffling_is_seeded_and_can_be_turned_off():
+    x, y = _xy()
+    cfg = TrainConfig(layer_sizes=(4, 3), epochs=2, seed=5)
+    model = Recorder(cfg)
+    fit_arrays(model, x, y, verbose=0)
+    rng = np.random.default_rng([5, 1])
+    np.testing.assert_array_equal(model.orders[0], rng.permutation(12))
+    np.testing.assert_array_equal(model.orders[1], rng.permutation(12))
+    model = Recorder(cfg.replace(shuffle=False))
+    fit_arrays(model, x, y, verbose=0)
+    for order in model.orders:
+        np.testing.assert_array_equal(order, np.arange(12))
+
+
+def test_a_config_given_to_fit_arrays_wins_over_the_models():
+    x, y = _xy()
+    model = Recorder(TrainConfig(layer_sizes=(4, 3), epochs=5))
+    history = fit_arrays(model, x, y, config=TrainConfig(layer_sizes=(4, 3), epochs=2), verbose=0)
+    assert history["epoch"] == [1, 2] and len(model.orders) == 2
+
+
+def test_labels_are_checked_against_the_output_layer_not_a_hidden_one():
+    x, y = _xy()
+    model = Recorder(TrainConfig(layer_sizes=(4, 16, 3)))
+    with pytest.raises(ValueError, match=r"^labels of x_train go up to 5, the network has 3 classes$"):
+        fit_arrays(model, x, np.arange(12) % 6, verbose=0)
+    with pytest.raises(ValueError, match=r"^labels of x_train go up to 3, the network has 3 classes$"):
+        fit_arrays(model, x, np.arange(12) % 4, verbose=0)  # label 3 is one too many for classes 0-2
+    fit_arrays(model, x, y, verbose=0)
+
+
+def test_errors_name_the_set_they_are_about():
+    x, y = _xy()
+    model = Recorder(TrainConfig(layer_sizes=(4, 3), epochs=1))
+    with pytest.raises(ValueError, match=r"^x_val has 5 features per sample, the network expects 4$"):
+        fit_arrays(model, x, y, np.zeros((3, 5)), np.zeros(3, int), verbose=0)
+    with pytest.raises(ValueError, match=r"^give both x_val and y_val, or neither$"):
+        fit_arrays(model, x, y, None, y, verbose=0)
+    with pytest.raises(ValueError, match=r"^x_train is empty$"):
+        fit_arrays(model, x[:0], y[:0], verbose=0)
+    with pytest.raises(ValueError, match=r"^x has 4 features per sample, the network expects 5$"):
+        check_xy(x, y, 5, 3)
+    xs, ys = check_xy(x[:1], y[:1], 4, 3)  # a single sample is a valid set
+    assert xs.shape == (1, 4) and ys.tolist() == [0]
+
+
+def test_the_progress_bar_has_no_label_unless_given():
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    x, y = _xy()
+    out = Tty()
+    fit_arrays(Recorder(TrainConfig(layer_sizes=(4, 3), epochs=1)), x, y, stream=out)
+    assert re.search(r"(^|\r)epoch 1/1", out.getvalue()), out.getvalue()
+    out = Tty()
+    fit_arrays(Recorder(TrainConfig(layer_sizes=(4, 3), epochs=1)), x, y, stream=out, label="numpy")
+    assert "numpy epoch 1/1" in out.getvalue()
+
+
+class Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_verbose_0_is_silent_and_fit_loop_defaults_to_an_unlabelled_bar():
+    x, y = _xy()
+    out = Tty()
+    fit_arrays(Recorder(TrainConfig(layer_sizes=(4, 3), epochs=2)), x, y, verbose=0, stream=out)
+    assert out.getvalue() == ""
+    model, out = Scripted([0.5, 0.4]), Tty()
+    fit_loop(model, TrainConfig(layer_sizes=(2, 2), epochs=2), 10, model.train_epoch, model.evaluate, True,
+             stream=out)
+    text = out.getvalue()
+    assert re.search(r"(^|\r)epoch 2/2", text) and "Epoch: 1," not in text, text  # a bar, not lines
+
+
+def test_on_epoch_end_sees_the_history_so_far_and_seconds_are_durations():
+    import time
+
+    seen = []
+    model = Scripted([0.5, 0.4, 0.3])
+    start = time.perf_counter()
+    history = fit_loop(model, TrainConfig(layer_sizes=(2, 2), epochs=3), 10, model.train_epoch, model.evaluate,
+                       True, verbose=0, on_epoch_end=lambda h: seen.append(list(h["epoch"])))
+    wall = time.perf_counter() - start
+    assert seen == [[1], [1, 2], [1, 2, 3]]
+    assert all(0 <= s <= wall for s in history["seconds"])
