@@ -124,11 +124,10 @@ def test_forward_returns_every_layer_computed_by_hand(activation):
     np.testing.assert_allclose(fn.forward(weights, x)[0], ORACLES["sigmoid"](x @ weights[0][0] + weights[0][1]))
 
 
-def test_softmax_and_log_softmax_are_exact_for_large_logits():
+def test_softmax_is_exact_for_large_logits():
     z = np.array([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]])
     e = np.exp([1.0, 2.0, 3.0])
     np.testing.assert_allclose(fn.softmax(z), [[1.0, 0.0, 0.0], e / e.sum()], rtol=1e-12, atol=0)
-    np.testing.assert_allclose(fn.log_softmax(z), [[0.0, -1000.0, -2000.0], np.log(e / e.sum())], rtol=1e-12)
     out = np.empty_like(z)
     assert fn.softmax(z, out=out) is out and z[0, 0] == 1000.0  # the input is left alone
 
