@@ -10,8 +10,15 @@ from ffnn import TrainConfig
 from ffnn.training import EarlyStopping, fit_loop
 
 
+TRAIN, VAL = "train set", "validation set"  # the data sets fit_loop hands back to ``evaluate``
+
+
 class Scripted:
-    """Reports ``val_losses[e - 1]`` after epoch ``e``; raises KeyboardInterrupt in epoch ``interrupt_at``."""
+    """Reports ``val_losses[e - 1]`` after epoch ``e``; raises KeyboardInterrupt in epoch ``interrupt_at``.
+
+    It counts its own epochs (``train_epoch`` is called once per epoch) and scores only the two sets above,
+    so the validation numbers can only come from ``VAL``.
+    """
 
     def __init__(self, val_losses, interrupt_at=None):
         self.val_losses = val_losses
@@ -25,22 +32,24 @@ class Scripted:
     def import_weights(self, weights):
         self.weights = [(np.array(W), np.array(b)) for W, b in weights]
 
-    def train_epoch(self, epoch, step, schedule, on_batch):
+    def train_epoch(self, step, schedule, on_batch):
+        epoch = self.epoch + 1
         if epoch == self.interrupt_at:
             raise KeyboardInterrupt
         self.epoch = epoch
         self.weights = [(np.full((2, 2), float(epoch)), np.full(2, float(epoch)))]
         return step + 1
 
-    def evaluate(self, which):
+    def evaluate(self, data):
+        assert data in (TRAIN, VAL), data
         loss = self.val_losses[self.epoch - 1]
-        return (loss, 1.0 - loss) if which == "val" else (1.0, 0.5)
+        return (loss, 1.0 - loss) if data == VAL else (1.0, 0.5)
 
 
 def run(val_losses, interrupt_at=None, **config):
     cfg = TrainConfig(layer_sizes=(2, 2), epochs=len(val_losses), **config)
     model = Scripted(val_losses, interrupt_at)
-    history = fit_loop(model, cfg, 10, model.train_epoch, model.evaluate, True, verbose=0)
+    history = fit_loop(model, cfg, 10, model.train_epoch, model.evaluate, TRAIN, VAL, verbose=0)
     return model, history
 
 
@@ -140,7 +149,8 @@ class LiveWeights(Scripted):
     def export_weights(self):
         return self.weights
 
-    def train_epoch(self, epoch, step, schedule, on_batch):
+    def train_epoch(self, step, schedule, on_batch):
+        epoch = self.epoch + 1
         if epoch == 1:
             self.weights = [(np.zeros((2, 2)), np.zeros(2))]
         self.epoch = epoch
@@ -153,21 +163,21 @@ class LiveWeights(Scripted):
 def test_the_best_weights_are_copies_not_views_of_live_parameters():
     cfg = TrainConfig(layer_sizes=(2, 2), epochs=4, early_stopping=3)
     model = LiveWeights([0.9, 0.2, 0.5, 0.6])
-    history = fit_loop(model, cfg, 10, model.train_epoch, model.evaluate, True, verbose=0)
+    history = fit_loop(model, cfg, 10, model.train_epoch, model.evaluate, TRAIN, VAL, verbose=0)
     assert history.best_epoch == 2 and weights_epoch(model) == 2
 
 
 def test_weights_that_stop_being_finite_are_reported():
     class NanBias(Scripted):
-        def train_epoch(self, epoch, step, schedule, on_batch):
-            step = super().train_epoch(epoch, step, schedule, on_batch)
+        def train_epoch(self, step, schedule, on_batch):
+            step = super().train_epoch(step, schedule, on_batch)
             self.weights = [(W, np.full_like(b, np.nan)) for W, b in self.weights]  # finite W, NaN b
             return step
 
     cfg = TrainConfig(layer_sizes=(2, 2), epochs=2)
     model = NanBias([0.5, 0.4])
     with pytest.raises(TrainingDiverged, match="weights are not finite"):
-        fit_loop(model, cfg, 10, model.train_epoch, model.evaluate, True, verbose=0)
+        fit_loop(model, cfg, 10, model.train_epoch, model.evaluate, TRAIN, VAL, verbose=0)
 
 
 class Recorder:
@@ -271,7 +281,7 @@ def test_verbose_0_is_silent_and_fit_loop_defaults_to_an_unlabelled_bar():
     fit_arrays(Recorder(TrainConfig(layer_sizes=(4, 3), epochs=2)), x, y, verbose=0, stream=out)
     assert out.getvalue() == ""
     model, out = Scripted([0.5, 0.4]), Tty()
-    fit_loop(model, TrainConfig(layer_sizes=(2, 2), epochs=2), 10, model.train_epoch, model.evaluate, True,
+    fit_loop(model, TrainConfig(layer_sizes=(2, 2), epochs=2), 10, model.train_epoch, model.evaluate, TRAIN, VAL,
              stream=out)
     text = out.getvalue()
     assert re.search(r"(^|\r)epoch 2/2", text) and "Epoch: 1," not in text, text  # a bar, not lines
@@ -284,7 +294,7 @@ def test_on_epoch_end_sees_the_history_so_far_and_seconds_are_durations():
     model = Scripted([0.5, 0.4, 0.3])
     start = time.perf_counter()
     history = fit_loop(model, TrainConfig(layer_sizes=(2, 2), epochs=3), 10, model.train_epoch, model.evaluate,
-                       True, verbose=0, on_epoch_end=lambda h: seen.append(list(h["epoch"])))
+                       TRAIN, VAL, verbose=0, on_epoch_end=lambda h: seen.append(list(h["epoch"])))
     wall = time.perf_counter() - start
     assert seen == [[1], [1, 2], [1, 2, 3]]
     assert all(0 <= s <= wall for s in history["seconds"])
