@@ -68,9 +68,6 @@ def test_divergence_raises_without_numpy_warnings():
             model.fit_arrays(x * 1e3, y, verbose=0)
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeWarning,
-                   reason="dynamics.measure takes np.linalg.norm of the weights outside its np.errstate, so "
-                          "huge but finite weights warn 'overflow encountered in dot' (src/ffnn/dynamics.py)")
 def test_huge_but_finite_weights_diverge_without_numpy_warnings():
     # at 1e30 the weights stay finite after epoch 1 (the loss too: the softmax saturates), so the
     # per-epoch dynamics see them before the loop finds the weights non-finite later

@@ -94,13 +94,14 @@ def measure(weights, x, labels, activation: str = "sigmoid", loss: str = "cross-
     k = weights[-1][0].shape[1]
     y = np.zeros((len(x), k), dtype=x.dtype)
     y[np.arange(len(x)), np.asarray(labels, dtype=np.intp)] = 1
+    stats = {}
+    # A diverging run's huge weights overflow here; the loop reports the divergence, not numpy.
     with np.errstate(all="ignore"):
         acts = F.forward(weights, x, activation)
         grads = gradients(weights, x, y, activation, loss, acts)
-    stats = {}
-    for l, ((W, _), (dW, _)) in enumerate(zip(weights, grads), start=1):
-        stats[f"weight_norm_{l}"] = float(np.linalg.norm(W))
-        stats[f"grad_norm_{l}"] = float(np.linalg.norm(dW))
+        for l, ((W, _), (dW, _)) in enumerate(zip(weights, grads), start=1):
+            stats[f"weight_norm_{l}"] = float(np.linalg.norm(W))
+            stats[f"grad_norm_{l}"] = float(np.linalg.norm(dW))
     for l, a in enumerate(acts[:-1], start=1):
         stats[f"saturation_{l}"] = saturation(a, activation)
     counts = np.bincount(acts[-1].argmax(axis=1), minlength=k)
