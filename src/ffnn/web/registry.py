@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..runs import COMPARE_SUMMARY, CONFIG, RunError, open_run
+from ..runs import CONFIG, RunError, is_comparison, open_comparison, open_run
 
 __all__ = ["Model", "Registry", "UnknownModel", "find_runs", "unique_names"]
 
@@ -31,30 +31,21 @@ class UnknownModel(LookupError):
 def find_runs(paths) -> list[Path]:
     """The training run directories meant by ``paths``: each a run, or a comparison standing for its runs.
 
+    Comparisons are read as ``ffnn evaluate`` and ``ffnn predict`` read them
+    (:func:`ffnn.runs.open_comparison`: the runs ``summary.json`` lists, in its order).
+
     Raises
     ------
     RunError
-        Naming the path that is neither (or a comparison holding no run).
+        Naming the path that is neither (or a comparison whose runs are missing).
     """
     found = []
     for path in map(Path, paths):
-        if path.is_dir() and not (path / CONFIG).is_file() and (path / COMPARE_SUMMARY).is_file():
-            subs = _compare_runs(path)
-            if not subs:
-                raise RunError(f"{path}: a comparison without any backend run in it")
-            found.extend(subs)
+        if is_comparison(path):
+            found.extend(run.path for run in open_comparison(path).values())
         else:
             found.append(open_run(path).path)
     return found
-
-
-def _compare_runs(path: Path) -> list[Path]:
-    """The backend runs of a comparison, in the order ``summary.json`` lists them, then any others by name."""
-    from ..runs import read_json
-
-    listed = [path / n for n in read_json(path / COMPARE_SUMMARY).get("backends", {})]
-    subs = [p for p in listed if (p / CONFIG).is_file()]
-    return subs + sorted(p for p in path.iterdir() if (p / CONFIG).is_file() and p not in subs)
 
 
 def unique_names(backends) -> list[str]:
