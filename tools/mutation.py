@@ -37,7 +37,8 @@ TARGET = 0.90  # fraction of mutants each module must kill
 
 #: module -> (source file, the tests that guard it). Only these tests run against the module's mutants.
 MODULES = {
-    "functional": ("src/ffnn/functional.py", ["tests/test_behaviour_core.py", "tests/test_numpy_gradients.py"]),
+    "functional": ("src/ffnn/functional.py", ["tests/test_behaviour_core.py", "tests/test_numpy_gradients.py",
+                                               "tests/test_mutation_kills_functional.py"]),
     "numpy_net": ("src/ffnn/backends/numpy_net.py",
                   ["tests/test_numpy_net.py", "tests/test_numpy_gradients.py", "tests/test_behaviour_numpy_net.py"]),
     "training": ("src/ffnn/training.py", ["tests/test_training.py", "tests/test_behaviour_training.py"]),
@@ -49,7 +50,8 @@ MODULES = {
               "tests/test_behaviour_data.py"]),
     "imaging": ("src/ffnn/imaging.py",
                 ["tests/test_imaging.py", "tests/test_fuzz_image.py", "tests/test_behaviour_imaging.py"]),
-    "config": ("src/ffnn/config.py", ["tests/test_config.py", "tests/test_fuzz_config.py"]),
+    "config": ("src/ffnn/config.py", ["tests/test_config.py", "tests/test_fuzz_config.py",
+                                       "tests/test_mutation_kills_config.py"]),
 }
 
 STATUS_KILLED = {"killed", "timeout", "caught by type check"}
