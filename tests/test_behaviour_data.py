@@ -145,7 +145,8 @@ def test_a_filled_cache_is_read_instead_of_the_bundled_files(tmp_path, monkeypat
 def test_load_dataset_defaults_and_messages(tmp_path, monkeypatch):
     (x, _), _ = data.load_dataset()
     assert x.shape == (60000, 28, 28)
-    with pytest.raises(DatasetError, match=r"^unknown dataset 'cifar'; choose from mnist, fashion-mnist$"):
+    with pytest.raises(DatasetError, match=r"^unknown dataset 'cifar': not a directory; choose from mnist, fashion-mnist, "
+                                              r"give a directory of the four IDX files, or pass data_dir=$"):
         data.load_dataset("cifar")
     monkeypatch.setitem(data.DATASETS, "fashion-mnist", tmp_path / "absent")
     with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path / 'absent'))}: data directory does not "
