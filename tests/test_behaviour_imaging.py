@@ -163,3 +163,130 @@ def test_integer_arrays_are_clipped_to_0_255_and_one_pixel_strokes_stay_one_pixe
 def test_light_ink_on_dim_paper(reference):
     img = four(Image.new("L", (120, 130), 50), 200)  # an 8-bit image is read on its absolute scale
     np.testing.assert_allclose(mnist_like(img), reference, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Written for the mutants of the 2026-11-26 run noted as gaps (tools/mutation_notes.toml): the background
+# is the median of every border pixel, 8-bit pixels are read on their absolute 0-255 scale, the crop is
+# the ink's bounding box, the resampling filter is Lanczos, and wide or narrow dtypes are computed in
+# float64.
+
+
+def test_the_background_is_the_median_of_every_border_pixel():
+    from ffnn.imaging import mnist_steps
+
+    # a 10x10 image whose 36 border pixels are split exactly in half: the top row and the left column
+    # at 51, the bottom row and the right column at 102, so the median is 76.5 / 255 = 0.3. Leaving out
+    # any border pixel, or a whole side, moves it to 0.2 or 0.4.
+    a = np.full((10, 10), 51, np.uint8)
+    a[-1, :] = 102
+    a[1:-1, -1] = 102
+    a[4:6, 4:6] = 255  # the digit
+    assert np.median(np.concatenate([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]])) == 76.5
+    background = 76.5 / 255
+    expected = np.clip((a / 255.0 - background) / (1.0 - background), 0.0, 1.0)
+    expected[expected < 0.1] = 0.0  # 102 is 0.1 / 0.7 of full ink above the background: kept
+    np.testing.assert_allclose(mnist_steps(a).gray, expected, atol=1e-12)
+
+
+def test_half_transparent_light_ink_on_a_transparent_canvas_is_light_ink():
+    # white strokes at alpha 128: just over half opaque (128 / 255 > 0.5), so they are the ink and the
+    # canvas is filled black; read as any less opaque, the canvas would be filled white, the same shade as
+    # the composited strokes, and nothing would be left of the digit
+    mask = np.asarray(four(Image.new("L", (120, 130), 0), 255)) > 0
+    rgba = np.zeros(mask.shape + (4,), np.uint8)
+    rgba[mask] = (255, 255, 255, 128)
+    light = mnist_like(four(Image.new("L", (120, 130), 0), 255))
+    np.testing.assert_allclose(mnist_like(Image.fromarray(rgba, mode="RGBA")), light, atol=1e-6)
+
+
+def test_eight_bit_images_are_read_on_the_absolute_scale_not_stretched():
+    # 10 levels of 255 between ink and paper is a flat image (under the 5% contrast the loader needs);
+    # stretched to its own range, as 16-bit and float images are, it would become a full-contrast digit
+    img = four(Image.new("L", (120, 130), 0), 10)
+    with pytest.raises(ValueError, match=r"^faint: no digit found \(the image is a single flat shade\)$"):
+        mnist_like(img, name="faint")
+    assert mnist_like(four(Image.new("L", (120, 130), 0), 20)).max() == 1.0  # 20 levels are enough
+
+
+def test_paper_at_128_of_255_is_light_and_is_inverted(reference):
+    # 128 / 255 is over half grey: black ink on it is dark ink on light paper, the same digit as on white.
+    # Read as 128 / 256 = 0.5 the paper would not count as light and the image would hold no light ink.
+    np.testing.assert_allclose(mnist_like(four(Image.new("L", (120, 130), 128), 0)), reference, atol=1e-6)
+
+
+def test_float_paper_at_exactly_one_half_is_not_light():
+    # float pixels map to 8 bits as 255 * p: paper at 0.5 is 127 of 255, under half, so the white strokes
+    # are the digit (mapped as 256 * p it would be 128, over half, and the image inverted to nothing)
+    light = mnist_like(four(Image.new("L", (120, 130), 0), 255))
+    arr = np.where(np.asarray(four(Image.new("L", (120, 130), 0), 255)) > 0, 1.0, 0.5)
+    np.testing.assert_allclose(mnist_like(arr), light, atol=1e-6)
+
+
+def test_the_crop_is_the_bounding_box_of_the_ink():
+    from ffnn.imaging import mnist_steps
+
+    a = np.zeros((50, 40), np.uint8)
+    a[10:30, 5:15] = 255  # 20 rows, 10 columns, away from every edge
+    steps = mnist_steps(a)
+    assert steps.crop.shape == (20, 10) and (steps.crop == 1.0).all()
+    assert steps.fitted.shape == (20, 10)
+    tall = np.zeros((50, 40), np.uint8)
+    tall[5:45, 20:22] = 255  # 40 x 2: scaled by exactly 1/2
+    assert mnist_steps(tall).crop.shape == (40, 2) and mnist_steps(tall).fitted.shape == (20, 1)
+
+
+def test_the_crop_is_resized_with_lanczos():
+    from ffnn.imaging import mnist_steps
+
+    # a 7x5 checker-like block upscaled to 20 pixels: Lanczos (3 lobes) and bicubic (Pillow's default)
+    # differ by far more than rounding
+    a = np.zeros((30, 30), np.uint8)
+    block = (np.indices((7, 5)).sum(axis=0) % 2) * 200 + 55
+    a[10:17, 10:15] = block
+    steps = mnist_steps(a)
+    crop = Image.fromarray(steps.crop.astype(np.float32), mode="F")
+    size = steps.fitted.shape[::-1]
+    lanczos = np.clip(np.asarray(crop.resize(size, Image.Resampling.LANCZOS), dtype=np.float64), 0, 1)
+    bicubic = np.clip(np.asarray(crop.resize(size, Image.Resampling.BICUBIC), dtype=np.float64), 0, 1)
+    assert np.abs(lanczos - bicubic).max() > 0.01
+    np.testing.assert_allclose(steps.fitted, lanczos, atol=1e-6)
+
+
+def test_a_long_thin_faint_digit_is_kept_however_little_ink_survives_resizing():
+    # two dots 2000 pixels apart: resized to 20 pixels, under 0.02 of a pixel's worth of ink is left, and
+    # that is still a digit (only an image with no ink at all after resizing is refused)
+    a = np.zeros((5, 2020), np.uint8)
+    a[2, 10] = a[2, 2009] = 255
+    out = mnist_like(a)
+    assert 0 < out.sum() < 1
+
+
+def test_centre_of_mass_is_computed_in_float64_whatever_the_dtype():
+    ones = np.ones((300, 300), np.float16)  # the sum, 90000, does not fit in float16
+    assert center_of_mass(ones) == pytest.approx((149.5, 149.5))
+
+
+def test_a_32_bit_image_spanning_the_int32_range_reads_like_its_float_version():
+    # paper at -2e9, ink at +2e9 and grey at 0: the range, 4e9, does not fit in int32; computed in
+    # float64 the grey is half ink, as in the float image of the same values
+    mask = np.asarray(four(Image.new("L", (120, 130), 0), 255)) > 0
+    arr = np.where(mask, 2_000_000_000, -2_000_000_000).astype(np.int32)
+    arr[::2] = np.where(mask[::2], 0, arr[::2])  # every other row of the strokes grey
+    wide = Image.fromarray(arr)
+    assert wide.mode == "I"
+    as_float = Image.fromarray(arr.astype(np.float32), mode="F")
+    np.testing.assert_allclose(mnist_like(wide), mnist_like(as_float), atol=1e-6)
+
+
+def test_mnist_steps_records_where_the_fitted_digit_went_and_names_the_image():
+    from ffnn.imaging import mnist_steps
+
+    steps = mnist_steps(_lopsided("bottom"))
+    top, left = steps.offset
+    h, w = steps.fitted.shape
+    np.testing.assert_array_equal(steps.output[top:top + h, left:left + w], steps.fitted.astype(np.float32))
+    assert steps.output.sum() == pytest.approx(steps.fitted.sum(), rel=1e-5)  # nothing outside it
+    assert steps.center == pytest.approx(center_of_mass(steps.fitted))
+    with pytest.raises(ValueError, match=r"^image: expected an image array"):
+        mnist_steps(np.zeros(5))  # the default name, as in mnist_like
