@@ -47,7 +47,7 @@ MODULES = {
                    "tests/test_behaviour_core.py"]),
     "data": ("src/ffnn/data.py",
              ["tests/test_data.py", "tests/test_fuzz_idx.py", "tests/test_fuzz_config.py",
-              "tests/test_behaviour_data.py"]),
+              "tests/test_behaviour_data.py", "tests/test_mutation_kills_data.py"]),
     "imaging": ("src/ffnn/imaging.py",
                 ["tests/test_imaging.py", "tests/test_fuzz_image.py", "tests/test_behaviour_imaging.py"]),
     "config": ("src/ffnn/config.py", ["tests/test_config.py", "tests/test_fuzz_config.py",
