@@ -173,7 +173,7 @@ def run_module(module: str, jobs: int, collect: bool = False) -> dict:
                   skipped=sum(1 for v in statuses.values() if v in STATUS_SKIPPED),
                   counts=counts, survivors=survivors, seconds=round(seconds, 1),
                   source_sha1=hashlib.sha1((ROOT / MODULES[module][0]).read_bytes()).hexdigest(),
-                  date=time.strftime("%Y-%m-%d"))
+                  date=time.strftime("%Y-%m-%d"), time=time.strftime("%H:%M"))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{module}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     return result
@@ -227,14 +227,24 @@ def score(result: dict) -> float:
     return result["killed"] / tested if tested else 0.0
 
 
+def stale(result: dict) -> bool:
+    """Whether the module's source changed since its stored run (its score is then of older code)."""
+    path = ROOT / result["source"]
+    return bool(result.get("source_sha1")) and path.exists() and \
+        hashlib.sha1(path.read_bytes()).hexdigest() != result["source_sha1"]
+
+
 def _verdict(results: list[dict]) -> str:
     low = [r["module"] for r in results if score(r) < TARGET]
+    old = [r["module"] for r in results if stale(r)]
     missing = [m for m in MODULES if m not in {r["module"] for r in results}]
     parts = []
     if not low and not missing:
         parts.append(f"Every core module kills at least {TARGET:.0%} of its mutants.")
     if low:
         parts.append(f"Below the {TARGET:.0%} target: {', '.join(low)}.")
+    if old:
+        parts.append(f"Measured on an older version of the source (changed since; re-run them): {', '.join(old)}.")
     if missing:
         parts.append(f"Not measured yet: {', '.join(missing)} (run `make mutation MUTATE=\"{' '.join(missing)}\"`).")
     return " ".join(parts)
@@ -245,7 +255,8 @@ def _table(results: list[dict]) -> list[str]:
              "|---|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         survived = r["total"] - r["killed"] - r["skipped"]
-        when = r["date"] + (f", survivors rechecked {r['rechecked']['date']}" if r.get("rechecked") else "")
+        when = r["date"] + (f" {r['time']}" if r.get("time") else "") + (" (**source changed since**)" if stale(r) else "") \
+            + (f", survivors rechecked {r['rechecked']['date']}" if r.get("rechecked") else "")
         lines.append(f"| {r['module']} | `{r['source']}` | {r['total']} | {r['killed']} | {survived} | "
                      f"{r['skipped']} | {score(r):.1%} | {r['seconds'] / 60:.1f} | {when} |")
     return lines
