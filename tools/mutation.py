@@ -245,6 +245,8 @@ def _verdict(results: list[dict]) -> str:
         parts.append(f"Every core module kills at least {TARGET:.0%} of its mutants.")
     if low:
         parts.append(f"Below the {TARGET:.0%} target: {', '.join(low)}.")
+    if results and not old:
+        parts.append("Each score was measured on the module's current source (its SHA-1 is stored with the result).")
     if old:
         parts.append(f"Measured on an older version of the source (changed since; re-run them): {', '.join(old)}.")
     if missing:
