@@ -194,3 +194,28 @@ def test_markdown_warns_when_the_machine_was_busy():
     busy = dict(results, machine=dict(results["machine"], load_average=[cores + 5.0, 0, 0]))
     assert "the machine was busy" not in bench.render_markdown(quiet)
     assert f"busy before the run began (load {cores + 5.0:.1f} on {cores} usable cores)" in bench.render_markdown(busy)
+
+
+def test_interleaved_turns_give_each_neighbour_the_first_place_equally():
+    """In a fixed order, whatever follows the NumPy backend pays for it; reversed rounds balance that."""
+    calls, orders = [], []
+
+    def runner(name):
+        def run_epoch(order):
+            calls.append(name)
+            orders.append(tuple(order))
+        return run_epoch
+
+    names = ["floor", "numpy", "torch", "torch_plain"]
+    seconds = bench._interleaved({k: runner(k) for k in names}, n=5, epochs=4, warmup=1)
+    assert all(len(v) == 4 for v in seconds.values())
+    rounds = [calls[i:i + 4] for i in range(0, len(calls), 4)]
+    assert len(rounds) == 5 and all(sorted(r) == sorted(names) for r in rounds)
+    timed = rounds[1:]
+    for a, b in zip(names, names[1:]):
+        first = [r.index(a) < r.index(b) for r in timed]
+        assert sum(first) == len(timed) / 2, (a, b, timed)
+    # Every runner gets the same order within a round, and a fresh one each round.
+    per_round = [orders[i:i + 4] for i in range(0, len(orders), 4)]
+    assert all(len(set(r)) == 1 for r in per_round)
+    assert len({r[0] for r in per_round}) == 5

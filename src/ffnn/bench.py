@@ -37,8 +37,9 @@ unless the comparison needs it:
 So "numpy vs torch backend", "numpy vs floor" and "torch backend vs plain
 PyTorch" are measured in one process, as are "Keras backend vs plain Keras";
 ratios across processes are marked in the table. In the numpy process the
-implementations take turns epoch by epoch (:func:`_interleaved`), so a
-change in the machine's load slows them alike; plain Keras runs as one
+implementations take turns epoch by epoch, in forward and reverse order by
+turns (:func:`_interleaved`), so a change in the machine's load slows them
+alike and none always follows the same neighbour; plain Keras runs as one
 ``fit`` call of all its epochs, right after the Keras backend.
 """
 from __future__ import annotations
@@ -71,7 +72,7 @@ MODES = {
     "full": dict(
         batch_sizes=(1, 32, 128),
         timing_samples={1: 2_000, 32: 60_000, 128: 60_000},
-        warmup_epochs=1, timed_epochs=3,
+        warmup_epochs=1, timed_epochs=6,  # even: see _interleaved
         accuracy=dict(epochs=25, batch_size=64, learning_rate=1.0, train_samples=60_000, test_samples=10_000),
     ),
     "quick": dict(
@@ -153,12 +154,24 @@ def _interleaved(runners: dict, n: int, epochs: int, warmup: int) -> dict:
     a change in the machine's load hits all of them alike, which keeps the
     ratios between them honest on a busy machine. The first ``warmup`` epochs
     are not recorded.
+
+    Every other round runs the turns in reverse order, so that of two
+    neighbours each runs first as often as the other (with an even number of
+    timed epochs). What runs right after the NumPy backend pays for it: on
+    the 2-core development machine a plain PyTorch epoch at batch 128 took
+    0.50 s right after a NumPy backend epoch, 0.43-0.47 s after one and a
+    pause of 0.3-1 s (OpenBLAS's threads spin for a while after a product),
+    and 0.40 s right after a PyTorch backend epoch (medians of 6). In a fixed
+    order the PyTorch backend, always right after NumPy, looked 1.17-1.27x
+    slower than plain PyTorch.
     """
     rng = np.random.default_rng(0)
     seconds = {name: [] for name in runners}
+    names = list(runners)
     for epoch in range(warmup + epochs):
         order = rng.permutation(n)
-        for name, run_epoch in runners.items():
+        for name in names if epoch % 2 == 0 else names[::-1]:
+            run_epoch = runners[name]
             start = time.perf_counter()
             run_epoch(order)
             elapsed = time.perf_counter() - start
