@@ -196,9 +196,10 @@ def test_markdown_warns_when_the_machine_was_busy():
     assert f"busy before the run began (load {cores + 5.0:.1f} on {cores} usable cores)" in bench.render_markdown(busy)
 
 
-def test_interleaved_turns_give_each_neighbour_the_first_place_equally():
-    """In a fixed order, whatever follows the NumPy backend pays for it; reversed rounds balance that."""
-    calls, orders = [], []
+def test_interleaved_turns_give_each_neighbour_the_first_place_equally(monkeypatch):
+    """In a fixed order, whatever follows the NumPy backend pays for it; pauses and reversed rounds undo that."""
+    calls, orders, pauses = [], [], []
+    monkeypatch.setattr(bench.time, "sleep", lambda s: pauses.append((len(calls), s)))
 
     def runner(name):
         def run_epoch(order):
@@ -207,8 +208,9 @@ def test_interleaved_turns_give_each_neighbour_the_first_place_equally():
         return run_epoch
 
     names = ["floor", "numpy", "torch", "torch_plain"]
-    seconds = bench._interleaved({k: runner(k) for k in names}, n=5, epochs=4, warmup=1)
+    seconds = bench._interleaved({k: runner(k) for k in names}, n=5, epochs=4, warmup=1, settle=0.25)
     assert all(len(v) == 4 for v in seconds.values())
+    assert pauses == [(i, 0.25) for i in range(20)]  # one untimed pause before every turn
     rounds = [calls[i:i + 4] for i in range(0, len(calls), 4)]
     assert len(rounds) == 5 and all(sorted(r) == sorted(names) for r in rounds)
     timed = rounds[1:]

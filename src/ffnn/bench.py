@@ -38,8 +38,9 @@ So "numpy vs torch backend", "numpy vs floor" and "torch backend vs plain
 PyTorch" are measured in one process, as are "Keras backend vs plain Keras";
 ratios across processes are marked in the table. In the numpy process the
 implementations take turns epoch by epoch, in forward and reverse order by
-turns (:func:`_interleaved`), so a change in the machine's load slows them
-alike and none always follows the same neighbour; plain Keras runs as one
+turns and each after a short untimed pause (:func:`_interleaved`), so a
+change in the machine's load slows them alike and none pays for the one
+before it; plain Keras runs as one
 ``fit`` call of all its epochs, right after the Keras backend.
 """
 from __future__ import annotations
@@ -72,13 +73,13 @@ MODES = {
     "full": dict(
         batch_sizes=(1, 32, 128),
         timing_samples={1: 2_000, 32: 60_000, 128: 60_000},
-        warmup_epochs=1, timed_epochs=6,  # even: see _interleaved
+        warmup_epochs=1, timed_epochs=6, settle_seconds=0.25,  # an even number of timed epochs: see _interleaved
         accuracy=dict(epochs=25, batch_size=64, learning_rate=1.0, train_samples=60_000, test_samples=10_000),
     ),
     "quick": dict(
         batch_sizes=(1, 32, 128),
         timing_samples={1: 300, 32: 3_000, 128: 6_000},
-        warmup_epochs=1, timed_epochs=2,
+        warmup_epochs=1, timed_epochs=2, settle_seconds=0.1,
         accuracy=dict(epochs=1, batch_size=64, learning_rate=1.0, train_samples=10_000, test_samples=10_000),
     ),
 }
@@ -145,7 +146,7 @@ def _log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def _interleaved(runners: dict, n: int, epochs: int, warmup: int) -> dict:
+def _interleaved(runners: dict, n: int, epochs: int, warmup: int, settle: float = 0.0) -> dict:
     """Seconds of each runner's epochs, the runners taking turns epoch by epoch.
 
     ``runners`` maps a name to ``run_epoch(order)``; every runner gets the same
@@ -155,15 +156,16 @@ def _interleaved(runners: dict, n: int, epochs: int, warmup: int) -> dict:
     ratios between them honest on a busy machine. The first ``warmup`` epochs
     are not recorded.
 
-    Every other round runs the turns in reverse order, so that of two
-    neighbours each runs first as often as the other (with an even number of
-    timed epochs). What runs right after the NumPy backend pays for it: on
-    the 2-core development machine a plain PyTorch epoch at batch 128 took
-    0.50 s right after a NumPy backend epoch, 0.43-0.47 s after one and a
-    pause of 0.3-1 s (OpenBLAS's threads spin for a while after a product),
-    and 0.40 s right after a PyTorch backend epoch (medians of 6). In a fixed
-    order the PyTorch backend, always right after NumPy, looked 1.17-1.27x
-    slower than plain PyTorch.
+    What runs right after the NumPy backend pays for it: on the 2-core
+    development machine a plain PyTorch epoch at batch 128 took 0.50 s right
+    after a NumPy backend epoch and 0.40 s right after a PyTorch backend
+    epoch (medians of 6; OpenBLAS's threads spin for a while after a
+    product). In a fixed order the PyTorch backend, always right after
+    NumPy, looked 1.17-1.27x slower than plain PyTorch. So every turn starts
+    after a pause of ``settle`` seconds (not timed), which lets the previous
+    implementation's threads go idle, and every other round runs the turns in
+    reverse order, so that of two neighbours each runs first as often as the
+    other (with an even number of timed epochs).
     """
     rng = np.random.default_rng(0)
     seconds = {name: [] for name in runners}
@@ -172,6 +174,7 @@ def _interleaved(runners: dict, n: int, epochs: int, warmup: int) -> dict:
         order = rng.permutation(n)
         for name in names if epoch % 2 == 0 else names[::-1]:
             run_epoch = runners[name]
+            time.sleep(settle)
             start = time.perf_counter()
             run_epoch(order)
             elapsed = time.perf_counter() - start
@@ -400,7 +403,7 @@ def _worker(process: str, spec: dict) -> dict:
     plan = {"numpy": ["floor", "numpy", "torch", "torch_plain", "sklearn"],
             "tensorflow": ["tensorflow", "keras_plain"]}.get(process, [])
     plan = [impl for impl in plan if _wanted(impl, wanted, out["skipped"])]
-    epochs, warmup = spec["timed_epochs"], spec["warmup_epochs"]
+    epochs, warmup, settle = spec["timed_epochs"], spec["warmup_epochs"], spec["settle_seconds"]
     makers = {"floor": lambda x, y, bs: _floor_epoch(x, bs), "torch_plain": _torch_plain_epoch,
               "sklearn": _sklearn_epoch}
     for bs in spec["batch_sizes"] if plan else ():
@@ -410,7 +413,7 @@ def _worker(process: str, spec: dict) -> dict:
         _log(f"{process}: timing {', '.join(plan)} at batch {bs} on {n} samples")
         runners = {impl: makers[impl](xb, yb, bs) if impl in makers else _backend_epoch(impl, xb, yb, bs)
                    for impl in turns}
-        times = _interleaved(runners, n, epochs, warmup) if runners else {}
+        times = _interleaved(runners, n, epochs, warmup, settle) if runners else {}
         if "keras_plain" in plan:
             times["keras_plain"] = _time_keras_plain(xb, yb, bs, epochs, warmup)
         for impl in plan:
@@ -558,7 +561,7 @@ def run(mode: str = "full", backends=BACKEND_NAMES, note: str = "") -> dict:
     spec = dict(backends=list(backends), batch_sizes=list(settings["batch_sizes"]),
                 timing_samples={str(k): v for k, v in settings["timing_samples"].items()},
                 warmup_epochs=settings["warmup_epochs"], timed_epochs=settings["timed_epochs"],
-                accuracy=settings["accuracy"])
+                settle_seconds=settings["settle_seconds"], accuracy=settings["accuracy"])
     info = machine_info()
     started = time.perf_counter()
     processes = ["numpy"] + [p for p in ("torch", "tensorflow") if p in backends]
@@ -631,7 +634,9 @@ def _md_timings(results: dict) -> list:
     settings = results["settings"]
     lines = [f"## Seconds per training epoch ({results['epoch_samples']:,} samples)", "",
              f"Median of {settings['timed_epochs']} epochs after {settings['warmup_epochs']} warm-up "
-             f"epoch(s); training steps only (no evaluation). GFLOP/s: the matmul floor's operation count "
+             f"epoch(s); training steps only (no evaluation). In the numpy process the implementations take "
+             f"turns epoch by epoch, in reverse order every other round, each turn after an untimed pause of "
+             f"{settings.get('settle_seconds', 0)} s. GFLOP/s: the matmul floor's operation count "
              f"divided by the time.", "",
              "| batch | implementation | process | s/epoch | GFLOP/s | x floor | x torch backend | x plain reference |",
              "|---:|---|---|---:|---:|---:|---:|---:|"]
