@@ -11,6 +11,7 @@ import json
 import statistics
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ffnn import bench
@@ -221,3 +222,17 @@ def test_interleaved_turns_give_each_neighbour_the_first_place_equally(monkeypat
     per_round = [orders[i:i + 4] for i in range(0, len(orders), 4)]
     assert all(len(set(r)) == 1 for r in per_round)
     assert len({r[0] for r in per_round}) == 5
+
+
+@pytest.mark.skipif(not HAVE["tensorflow"], reason="needs tensorflow")
+def test_keras_backend_takes_turns_inside_plain_keras_fit(monkeypatch):
+    """Plain Keras stays one fit call; the other runs one epoch after each of its epochs, after a pause."""
+    events = []
+    monkeypatch.setattr(bench.time, "sleep", lambda s: events.append(("pause", s)))
+    rng = np.random.default_rng(0)
+    x, y = rng.random((64, 784), dtype=np.float32), rng.integers(0, 10, 64)
+    seconds = bench._time_keras_plain(x, y, 32, epochs=2, warmup=1, settle=0.5,
+                                      others={"other": lambda order: events.append(("other", len(order)))})
+    assert len(seconds["keras_plain"]) == len(seconds["other"]) == 2
+    # each round: a pause, plain Keras's epoch, a pause, the other's epoch on a fresh order of every sample
+    assert events == [("pause", 0.5), ("pause", 0.5), ("other", 64)] * 3
