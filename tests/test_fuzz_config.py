@@ -4,6 +4,7 @@ Every value either passes and means what the docs say (checked against an oracle
 a ValueError whose message starts with the field's name; never another exception.
 """
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -144,6 +145,16 @@ def test_to_labels_returns_true_labels_or_refuses(y):
         assert (out.astype(y.dtype) == y.reshape(len(out))).all()
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_to_labels_refuses_nan_and_inf_by_name_without_a_warning(bad):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # np.mod(inf, 1) would warn "invalid value encountered"
+        with pytest.raises(ValueError, match=f"labels must be finite numbers, got {bad}"):
+            to_labels(np.array([1.0, bad, 2.0]))
+        with pytest.raises(ValueError, match="finite"):
+            to_labels(np.array([[bad], [1.0]]))
+
+
 @pytest.mark.parametrize("rows", [
     [[1, 1, 0], [0, 0, 1]],   # multi-hot
     [[0, 0, 0], [0, 1, 0]],   # all zero
@@ -160,7 +171,7 @@ def test_to_labels_refuses_rows_that_are_not_one_hot(rows):
     (np.array([1e30]), "fit in int64"),
     (np.array(["1", "2"]), "must be numbers"),
     (np.array([1, None], dtype=object), "must be numbers"),
-    (np.array([np.nan]), "integers"),
+    (np.array([np.nan]), "finite numbers, got nan"),
     (np.array([-1]), "non-negative"),
 ])
 def test_to_labels_refuses_what_does_not_fit(y, message):

@@ -384,7 +384,7 @@ def to_labels(y: np.ndarray) -> np.ndarray:
     """Accept integer labels (n,) or one-hot rows (n, k); return int64 (n,).
 
     Raises ``ValueError`` for anything else: rows with no 1 or several, values
-    other than 0 and 1 in 2-D labels, negative, fractional or non-numeric labels.
+    other than 0 and 1 in 2-D labels, negative, fractional, NaN, infinite or non-numeric labels.
     """
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
@@ -401,6 +401,8 @@ def to_labels(y: np.ndarray) -> np.ndarray:
             return y.argmax(axis=1).astype(np.int64)
     if y.ndim != 1:
         raise ValueError(f"labels must have shape (n,) or (n, k), got {y.shape}")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError(f"labels must be finite numbers, got {y[~np.isfinite(y)][0]}")
     if y.size and not np.all(np.equal(np.mod(y, 1), 0)):
         raise ValueError("labels must be integers")
     if y.size and y.min() < 0:
