@@ -658,8 +658,10 @@ def _md_timings(results: dict) -> list:
     lines = [f"## Seconds per training epoch ({results['epoch_samples']:,} samples)", "",
              f"Median of {settings['timed_epochs']} epochs after {settings['warmup_epochs']} warm-up "
              f"epoch(s); training steps only (no evaluation). In the numpy process the implementations take "
-             f"turns epoch by epoch, in reverse order every other round, each turn after an untimed pause of "
-             f"{settings.get('settle_seconds', 0)} s. GFLOP/s: the matmul floor's operation count "
+             f"turns epoch by epoch, in reverse order every other round; in the tensorflow process the Keras "
+             f"backend runs an epoch after each of plain Keras's, from inside its one fit call. Every turn "
+             f"starts after an untimed pause of {settings.get('settle_seconds', 0)} s. GFLOP/s: the matmul "
+             f"floor's operation count "
              f"divided by the time.", "",
              "| batch | implementation | process | s/epoch | GFLOP/s | x floor | x torch backend | x plain reference |",
              "|---:|---|---|---:|---:|---:|---:|---:|"]

@@ -165,7 +165,7 @@ class MomentumSGD(keras.optimizers.Optimizer):
 
 #: tf.data options for the training batches. With autotuning on, about one epoch in ten at batch 1
 #: (2,000 samples) took 5.13 s instead of 2.2-3.5 s, the same 5.13 s every time, in plain Keras too; with
-#: it off, none of 38 did (2-core development machine, 2026-11-26). AUTOTUNE then keeps its starting value
+#: it off, none of 54 did (2-core development machine, 2026-11-26). AUTOTUNE then keeps its starting value
 #: (for the parallel map: the number of cores, at most 16).
 _NO_AUTOTUNE = tf.data.Options()
 _NO_AUTOTUNE.autotune.enabled = False
