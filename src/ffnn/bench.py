@@ -174,14 +174,18 @@ def _interleaved(runners: dict, n: int, epochs: int, warmup: int, settle: float 
     for epoch in range(warmup + epochs):
         order = rng.permutation(n)
         for name in names if epoch % 2 == 0 else names[::-1]:
-            run_epoch = runners[name]
-            time.sleep(settle)
-            start = time.perf_counter()
-            run_epoch(order)
-            elapsed = time.perf_counter() - start
+            elapsed = _turn(runners[name], order, settle)
             if epoch >= warmup:
                 seconds[name].append(elapsed)
     return seconds
+
+
+def _turn(run_epoch, order, settle: float) -> float:
+    """Seconds of ``run_epoch(order)``, run after an untimed pause of ``settle`` seconds."""
+    time.sleep(settle)
+    start = time.perf_counter()
+    run_epoch(order)
+    return time.perf_counter() - start
 
 
 def _row(impl, batch_size, n, seconds, **extra):
@@ -312,11 +316,9 @@ def _time_keras_plain(x, y, batch_size, epochs, warmup, settle=0.0, others=None)
     def run_others(epoch):
         order = rng.permutation(len(x))
         for name, run_epoch in others.items():
-            time.sleep(settle)
-            start = time.perf_counter()
-            run_epoch(order)
+            elapsed = _turn(run_epoch, order, settle)
             if epoch >= warmup:
-                seconds[name].append(time.perf_counter() - start)
+                seconds[name].append(elapsed)
 
     class Turns(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
