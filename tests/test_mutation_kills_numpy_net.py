@@ -67,7 +67,7 @@ def test_sgd_without_arguments_has_no_momentum():
     w, g = np.ones(3), np.full(3, 2.0)
     sgd = SGD()
     for _ in range(2):  # plain SGD: the same step twice; with momentum the second would be larger
-        sgd.step([(w, np.zeros(1))], [(g.copy(), np.zeros(1))], 0.25)
+        sgd.step([w], [g.copy()], 0.25)
     np.testing.assert_array_equal(w, [0.0, 0.0, 0.0])  # 1 - 2 * 0.25 * 2
 
 

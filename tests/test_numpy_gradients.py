@@ -155,14 +155,14 @@ def test_sgd_momentum_by_hand():
     # step 3 at rate 0.2: v = 0.75 + 1 = 1.75, w = 0.75 - 0.35 = 0.4.
     from ffnn.backends.numpy_net import SGD
 
-    weights, optimizer = [(np.array([1.0]), np.array([0.0]))], SGD(momentum=0.5)
+    w, optimizer = np.array([1.0]), SGD(momentum=0.5)
     for rate, expected in [(0.1, 0.9), (0.1, 0.75), (0.2, 0.4)]:
-        optimizer.step(weights, [(np.array([1.0]), np.array([0.0]))], rate)
-        assert weights[0][0][0] == pytest.approx(expected, abs=1e-15)
-    # without momentum no velocity is kept: w -= rate * g
-    plain = [(np.array([1.0]), np.array([0.0]))]
-    SGD().step(plain, [(np.array([2.0]), np.array([1.0]))], 0.25)
-    assert plain[0][0][0] == 0.5 and plain[0][1][0] == -0.25
+        optimizer.step([w], [np.array([1.0])], rate)
+        assert w[0] == pytest.approx(expected, abs=1e-15)
+    # without momentum no velocity is kept: w -= rate * g, for each parameter
+    plain = [np.array([1.0]), np.array([0.0])]
+    SGD().step(plain, [np.array([2.0]), np.array([1.0])], 0.25)
+    assert plain[0][0] == 0.5 and plain[1][0] == -0.25
 
 
 # A 2-1-2 network small enough to do by hand. The hidden unit gets

@@ -94,16 +94,18 @@ ACTIVATIONS = {"sigmoid": (sigmoid, sigmoid_backward), "tanh": (tanh, tanh_backw
 HE_INIT = frozenset({"relu"})
 
 
-def softmax(z, out=None):
+def softmax(z, out=None, col=None):
     r"""Row-wise softmax, :math:`p_j = e^{z_j} / \sum_i e^{z_i}`.
 
     The row maximum is subtracted first (this leaves :math:`p` unchanged), so
     the largest exponent is :math:`e^0 = 1`: no overflow, and the sum is at
-    least 1, so no division by zero, whatever the logits.
+    least 1, so no division by zero, whatever the logits. ``col``, of shape
+    (n_samples, 1), takes the row maxima and then the row sums (scratch).
     """
-    out = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+    col = np.max(z, axis=1, keepdims=True, out=col)
+    out = np.subtract(z, col, out=out)
     np.exp(out, out=out)
-    out /= out.sum(axis=1, keepdims=True)
+    out /= np.sum(out, axis=1, keepdims=True, out=col)
     return out
 
 
@@ -133,7 +135,7 @@ def mse(p, y) -> float:
     return float(np.mean(d * d))
 
 
-def mse_grad(p, y, out=None):
+def mse_grad(p, y, out=None, tmp=None, col=None):
     r"""Gradient of :func:`mse` with respect to the logits ``Z`` (with ``p = softmax(Z)``).
 
     The derivative of :math:`L` with respect to the probabilities is
@@ -156,12 +158,13 @@ def mse_grad(p, y, out=None):
     diagonal, :math:`G_{sj}\, p_{sj}(1 - p_{sj})`, would drop the second term
     and give a wrong gradient.
 
-    Returns an array of shape (n_samples, n_classes).
+    Returns an array of shape (n_samples, n_classes); ``tmp`` (shaped like
+    ``p``) and ``col`` (n_samples, 1) are scratch space.
     """
     n, k = p.shape
     g = np.subtract(p, y, out=out)
     g *= 2.0 / (n * k)
-    g -= (g * p).sum(axis=1, keepdims=True)
+    g -= np.sum(np.multiply(g, p, out=tmp), axis=1, keepdims=True, out=col)
     g *= p
     return g
 
@@ -187,7 +190,7 @@ def nll(p, labels) -> float:
     return float(-np.log(np.clip(p[np.arange(len(labels)), labels], tiny, 1.0)).mean())
 
 
-def cross_entropy_grad(p, y, out=None):
+def cross_entropy_grad(p, y, out=None, tmp=None, col=None):
     r"""Gradient of :func:`cross_entropy` with respect to the logits: ``(P - Y) / n``.
 
     With :math:`\partial L / \partial p_{si} = -y_{si} / (n\, p_{si})` and the
@@ -202,11 +205,13 @@ def cross_entropy_grad(p, y, out=None):
     because each row of ``Y`` sums to 1. The :math:`1/p` of the log cancels
     the :math:`p` of the Jacobian, which is why this pair is computed
     together: no division, and it stays exact when ``p`` underflows to 0.
+    It needs no scratch space: ``tmp`` and ``col`` are accepted (and unused)
+    so that both gradients take the same arguments.
     """
     g = np.subtract(p, y, out=out)
     g *= 1.0 / len(p)
     return g
 
 
-#: ``loss name -> (loss(P, Y), gradient with respect to the logits(P, Y, out=None))``.
+#: ``loss name -> (loss(P, Y), gradient with respect to the logits(P, Y, out=None, tmp=None, col=None))``.
 LOSSES = {"mse": (mse, mse_grad), "cross-entropy": (cross_entropy, cross_entropy_grad)}

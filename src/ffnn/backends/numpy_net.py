@@ -27,8 +27,6 @@ the problem set's per-sample SGD.
 """
 from __future__ import annotations
 
-from itertools import chain
-
 import numpy as np
 
 from .. import functional as F
@@ -64,39 +62,65 @@ class SGD:
         self.momentum = momentum
         self.velocities = None  # one per parameter, allocated at the first step
 
-    def step(self, weights, grads, learning_rate: float) -> None:
-        """Update ``weights`` (``(W, b)`` pairs) in place from ``grads`` (pairs alike), which serve as scratch."""
-        params, gradients = list(chain.from_iterable(weights)), list(chain.from_iterable(grads))
-        if self.momentum and self.velocities is None:
+    def step(self, params, grads, learning_rate: float) -> None:
+        """Update each array of ``params`` in place from its gradient in ``grads`` (the same shapes).
+
+        The gradients serve as scratch. :class:`NeuralNetwork` passes one flat array holding every
+        ``W`` and ``b``, so a step is two or four passes over it, whatever the number of layers.
+        """
+        eta, mu = learning_rate, self.momentum
+        if mu and self.velocities is None:
             self.velocities = [np.zeros_like(w) for w in params]
-        for i, (w, g) in enumerate(zip(params, gradients)):
-            if self.momentum:
+        for i, (w, g) in enumerate(zip(params, grads)):
+            v = g
+            if mu:  # v <- mu * v + g
                 v = self.velocities[i]
-                v *= self.momentum
+                v *= mu
                 v += g
-                np.multiply(v, learning_rate, out=g)
-            else:
-                g *= learning_rate
+            np.multiply(v, eta, out=g)  # w <- w - eta * v
             w -= g
 
 
+def _flat_layers(layer_sizes, dtype, flat=None):
+    """One flat array for the ``(W, b)`` of every layer, and those pairs as views into it.
+
+    ``W`` of shape (n_in, n_out) is followed by ``b`` of shape (n_out,), layer after layer;
+    a new array unless ``flat`` is given.
+    """
+    pairs = list(zip(layer_sizes, layer_sizes[1:]))
+    if flat is None:
+        flat = np.empty(sum(n_in * n_out + n_out for n_in, n_out in pairs), dtype=dtype)
+    views, start = [], 0
+    for n_in, n_out in pairs:
+        W = flat[start:start + n_in * n_out].reshape(n_in, n_out)
+        start += n_in * n_out
+        views.append((W, flat[start:start + n_out]))
+        start += n_out
+    return flat, views
+
+
 class _Workspace:
-    """Named work arrays for batches of up to ``n`` samples, allocated once and reused for every batch.
+    """Named work arrays for batches of ``n`` samples, allocated once per epoch and reused for every batch.
 
     ``activations[l]`` first receives ``Z_{l+1}``, which the forward pass then
     overwrites in place with ``A_{l+1}`` (every backward rule needs only ``A``);
     ``deltas[l]`` receives ``dA_{l+1}``, overwritten in place with ``dZ_{l+1}``;
-    ``coef_grads`` holds ``(dW_l, db_l)`` pairs shaped like the weights.
+    ``col`` (n, 1) takes the softmax's row maxima and sums. ``coef_grads`` holds
+    ``(dW_l, db_l)`` pairs shaped like the weights, views into the flat ``grads``
+    (shared with ``grads_from``, the workspace of the epoch's other batch size).
     """
 
-    def __init__(self, layer_sizes, n: int, dtype, train: bool = True):
+    def __init__(self, layer_sizes, n: int, dtype, train: bool = True, grads_from=None):
         new = lambda *shape: np.empty(shape, dtype=dtype)  # noqa: E731
         self.activations = [new(n, s) for s in layer_sizes[1:]]  # A_1 .. A_L, where A_L = P
+        self.col = new(n, 1)
         if train:
             self.x, self.y = new(n, layer_sizes[0]), new(n, layer_sizes[-1])
             self.deltas = [new(n, s) for s in layer_sizes[1:]]
             self.scratch = [new(n, s) for s in layer_sizes[1:]]
-            self.coef_grads = [(new(n_in, n_out), new(n_out)) for n_in, n_out in zip(layer_sizes, layer_sizes[1:])]
+            self.ones = np.ones(n, dtype=dtype)  # db = ones @ dZ, the column sums of dZ
+            self.grads, self.coef_grads = ((grads_from.grads, grads_from.coef_grads) if grads_from
+                                           else _flat_layers(layer_sizes, dtype))
 
 
 class NeuralNetwork:
@@ -147,7 +171,7 @@ class NeuralNetwork:
             momentum=momentum), NeuralNetwork.__init__)
         self.dtype = np.dtype(cfg.dtype)
         self.optimizer = SGD(cfg.momentum)
-        self.weights_ = init_weights(cfg.layer_sizes, cfg.seed, cfg.dtype, cfg.activation)
+        self.import_weights(init_weights(cfg.layer_sizes, cfg.seed, cfg.dtype, cfg.activation))
         self.history_ = None
 
     def __repr__(self):
@@ -166,20 +190,24 @@ class NeuralNetwork:
     def train_epoch(self, data, order, batch_size, schedule, step, on_batch):
         """One epoch of SGD over ``data`` in ``order``; returns the new step count."""
         x, y = data
-        n = len(order)
-        ws = _Workspace(self.train_config.layer_sizes, min(batch_size, n), self.dtype)
+        n, sizes = len(order), self.train_config.layer_sizes
+        params = self._flat_params()
+        full = _Workspace(sizes, min(batch_size, n), self.dtype)
+        workspaces = {len(full.x): full}  # by batch length: the last batch may be shorter
+        if n > batch_size and n % batch_size:
+            workspaces[n % batch_size] = _Workspace(sizes, n % batch_size, self.dtype, grads_from=full)
         # A diverging run overflows to inf/NaN; fit_loop detects that and raises TrainingDiverged.
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
-                m = len(idx)
+                ws = workspaces[len(idx)]
                 # mode="clip" lets np.take write straight into the buffer (indices are valid).
-                xb = np.take(x, idx, axis=0, out=ws.x[:m], mode="clip")
-                yb = np.take(y, idx, axis=0, out=ws.y[:m], mode="clip")
-                grads = self._backward(xb, yb, self._forward(xb, ws.activations), ws)
-                self.optimizer.step(self.weights_, grads, schedule(step))
+                xb = np.take(x, idx, axis=0, out=ws.x, mode="clip")
+                yb = np.take(y, idx, axis=0, out=ws.y, mode="clip")
+                self._backward(xb, yb, ws, self._forward(xb, ws))
+                self.optimizer.step([params], [ws.grads], schedule(step))
                 step += 1
-                on_batch(m)
+                on_batch(len(idx))
         return step
 
     def loss_and_accuracy(self, data):
@@ -197,8 +225,15 @@ class NeuralNetwork:
     def import_weights(self, weights):
         """Replace the weights by ``weights`` (layout of :mod:`ffnn.weights`), cast to ``dtype``."""
         weights = check_weights(weights, self.train_config.layer_sizes)
-        self.weights_ = [(np.array(W, dtype=self.dtype, order="C"), np.array(b, dtype=self.dtype))
-                         for W, b in weights]
+        self._params, self.weights_ = _flat_layers(self.train_config.layer_sizes, self.dtype)
+        for (W, b), (w, c) in zip(self.weights_, weights):
+            W[...], b[...] = w, c
+
+    def _flat_params(self):
+        """The flat array that ``weights_`` are views of (re-imported first if ``weights_`` was replaced)."""
+        if not all(W.base is self._params and b.base is self._params for W, b in self.weights_):
+            self.import_weights(self.weights_)
+        return self._params
 
     # ------------------------------------------------------ forward, backward
 
@@ -206,39 +241,38 @@ class NeuralNetwork:
         """P for ``x`` (n, n_inputs), computed in chunks so the hidden activations stay small."""
         sizes = self.train_config.layer_sizes
         chunks = (x[s:s + _EVAL_CHUNK] for s in range(0, len(x), _EVAL_CHUNK))
-        return np.concatenate([self._forward(c, _Workspace(sizes, len(c), self.dtype, train=False).activations)[-1]
+        return np.concatenate([self._forward(c, _Workspace(sizes, len(c), self.dtype, train=False))[-1]
                                for c in chunks])
 
-    def _forward(self, x, activations):
+    def _forward(self, x, ws):
         """Outputs ``[A_1, ..., A_L]`` of every layer for ``x`` of shape (m, n_inputs), written into
-        ``activations`` (one buffer per layer, at least m rows); ``A_L`` is P."""
-        m, last = len(x), len(self.weights_) - 1
+        ``ws.activations`` (a :class:`_Workspace` of m rows); ``A_L`` is P."""
+        last = len(self.weights_) - 1
         f = F.ACTIVATIONS[self.train_config.activation][0]
-        acts, a = [], x
+        acts, a = ws.activations, x
         for l, (W, b) in enumerate(self.weights_):
-            z = np.matmul(a, W, out=activations[l][:m])
+            z = np.matmul(a, W, out=acts[l])
             z += b
-            a = F.softmax(z, out=z) if l == last else f(z, out=z)  # Z_l overwritten by A_l
-            acts.append(a)
+            a = F.softmax(z, out=z, col=ws.col) if l == last else f(z, out=z)  # Z_l overwritten by A_l
         return acts
 
-    def _backward(self, x, y, acts, ws):
+    def _backward(self, x, y, ws, acts):
         """Gradients ``[(dW_1, db_1), ...]`` of the mean loss on the batch ``(x, y)``, given its ``acts``.
 
-        Written into ``ws.coef_grads``, using ``ws.deltas`` and ``ws.scratch``.
+        Written into ``ws.coef_grads`` (views of the flat ``ws.grads``), using ``ws.deltas`` and ``ws.scratch``.
         """
-        m, grads = len(x), ws.coef_grads
-        dz = F.LOSSES[self.train_config.loss][1](acts[-1], y, out=ws.deltas[-1][:m])
+        grads = ws.coef_grads
+        dz = F.LOSSES[self.train_config.loss][1](acts[-1], y, out=ws.deltas[-1], tmp=ws.scratch[-1], col=ws.col)
         backward = F.ACTIVATIONS[self.train_config.activation][1]
         for l in range(len(self.weights_) - 1, -1, -1):
             a_prev = x if l == 0 else acts[l - 1]
             dW, db = grads[l]
             # np.dot calls BLAS also for a batch of one row, where np.matmul's A.T @ dZ takes a slow loop.
             np.dot(a_prev.T, dz, out=dW)
-            dz.sum(axis=0, out=db)
+            np.dot(ws.ones, dz, out=db)  # dZ.sum(0), as a product: BLAS sums the columns faster than np.sum
             if l:
-                da = np.matmul(dz, self.weights_[l][0].T, out=ws.deltas[l - 1][:m])
-                dz = backward(da, a_prev, out=da, tmp=ws.scratch[l - 1][:m])  # dA overwritten by dZ
+                da = np.matmul(dz, self.weights_[l][0].T, out=ws.deltas[l - 1])
+                dz = backward(da, a_prev, out=da, tmp=ws.scratch[l - 1])  # dA overwritten by dZ
         return grads
 
     def loss_and_gradients(self, x, y):
@@ -250,8 +284,8 @@ class NeuralNetwork:
         y = np.asarray(y)
         y = y.astype(self.dtype) if y.ndim == 2 else one_hot(y, self.train_config.n_classes, self.dtype)
         ws = _Workspace(self.train_config.layer_sizes, len(x), self.dtype)
-        acts = self._forward(x, ws.activations)
-        return F.LOSSES[self.train_config.loss][0](acts[-1], y), self._backward(x, y, acts, ws)
+        acts = self._forward(x, ws)
+        return F.LOSSES[self.train_config.loss][0](acts[-1], y), self._backward(x, y, ws, acts)
 
     # ------------------------------------------------------------- the API
 
