@@ -27,6 +27,8 @@ the problem set's per-sample SGD.
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .. import functional as F
@@ -105,12 +107,11 @@ class _Workspace:
     ``activations[l]`` first receives ``Z_{l+1}``, which the forward pass then
     overwrites in place with ``A_{l+1}`` (every backward rule needs only ``A``);
     ``deltas[l]`` receives ``dA_{l+1}``, overwritten in place with ``dZ_{l+1}``;
-    ``col`` (n, 1) takes the softmax's row maxima and sums. ``coef_grads`` holds
-    ``(dW_l, db_l)`` pairs shaped like the weights, views into the flat ``grads``
-    (shared with ``grads_from``, the workspace of the epoch's other batch size).
+    ``col`` (n, 1) takes the softmax's row maxima and sums; ``coef_grads`` holds
+    ``(dW_l, db_l)`` pairs shaped like the weights, views into the flat ``grads``.
     """
 
-    def __init__(self, layer_sizes, n: int, dtype, train: bool = True, grads_from=None):
+    def __init__(self, layer_sizes, n: int, dtype, train: bool = True):
         new = lambda *shape: np.empty(shape, dtype=dtype)  # noqa: E731
         self.activations = [new(n, s) for s in layer_sizes[1:]]  # A_1 .. A_L, where A_L = P
         self.col = new(n, 1)
@@ -119,8 +120,15 @@ class _Workspace:
             self.deltas = [new(n, s) for s in layer_sizes[1:]]
             self.scratch = [new(n, s) for s in layer_sizes[1:]]
             self.ones = np.ones(n, dtype=dtype)  # db = ones @ dZ, the column sums of dZ
-            self.grads, self.coef_grads = ((grads_from.grads, grads_from.coef_grads) if grads_from
-                                           else _flat_layers(layer_sizes, dtype))
+            self.grads, self.coef_grads = _flat_layers(layer_sizes, dtype)
+
+    def head(self, m: int) -> "_Workspace":
+        """The same workspace for batches of ``m`` rows: views of the first ``m`` rows, nothing allocated."""
+        ws = copy.copy(self)
+        for name, value in vars(self).items():
+            if name not in ("grads", "coef_grads"):
+                setattr(ws, name, [a[:m] for a in value] if isinstance(value, list) else value[:m])
+        return ws
 
 
 class NeuralNetwork:
@@ -193,9 +201,7 @@ class NeuralNetwork:
         n, sizes = len(order), self.train_config.layer_sizes
         params = self._flat_params()
         full = _Workspace(sizes, min(batch_size, n), self.dtype)
-        workspaces = {len(full.x): full}  # by batch length: the last batch may be shorter
-        if n > batch_size and n % batch_size:
-            workspaces[n % batch_size] = _Workspace(sizes, n % batch_size, self.dtype, grads_from=full)
+        workspaces = {len(full.x): full, n % batch_size: full.head(n % batch_size)}  # the last batch may be shorter
         # A diverging run overflows to inf/NaN; fit_loop detects that and raises TrainingDiverged.
         with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, n, batch_size):
