@@ -79,9 +79,10 @@ def relu_backward(da, a, out=None, tmp=None):
     r"""Backpropagate through a ReLU layer: ``dZ = dA * 1[a > 0]``.
 
     The derivative at the kink :math:`z = 0` is taken as 0, as PyTorch and
-    TensorFlow take it; :math:`a > 0` exactly when :math:`z > 0`.
+    TensorFlow take it; :math:`a > 0` exactly when :math:`z > 0`. ``tmp``
+    (like ``a``) receives the mask as 0s and 1s instead of a new boolean array.
     """
-    return np.multiply(da, a > 0, out=out)
+    return np.multiply(da, np.greater(a, 0, out=tmp), out=out)
 
 
 #: ``activation name -> (f(Z, out=None), backward(dA, A, out=None, tmp=None))`` for hidden layers.

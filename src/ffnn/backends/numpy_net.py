@@ -107,8 +107,10 @@ class _Workspace:
     ``activations[l]`` first receives ``Z_{l+1}``, which the forward pass then
     overwrites in place with ``A_{l+1}`` (every backward rule needs only ``A``);
     ``deltas[l]`` receives ``dA_{l+1}``, overwritten in place with ``dZ_{l+1}``;
-    ``col`` (n, 1) takes the softmax's row maxima and sums; ``coef_grads`` holds
-    ``(dW_l, db_l)`` pairs shaped like the weights, views into the flat ``grads``.
+    ``scratch[l]`` is scratch space for layer ``l+1``'s backward rule (one buffer
+    shared by all layers); ``col`` (n, 1) takes the softmax's row maxima and sums;
+    ``coef_grads`` holds ``(dW_l, db_l)`` pairs shaped like the weights, views
+    into the flat ``grads``.
     """
 
     def __init__(self, layer_sizes, n: int, dtype, train: bool = True):
@@ -118,7 +120,8 @@ class _Workspace:
         if train:
             self.x, self.y = new(n, layer_sizes[0]), new(n, layer_sizes[-1])
             self.deltas = [new(n, s) for s in layer_sizes[1:]]
-            self.scratch = [new(n, s) for s in layer_sizes[1:]]
+            shared = new(n * max(layer_sizes[1:]))
+            self.scratch = [shared[:n * s].reshape(n, s) for s in layer_sizes[1:]]
             self.ones = np.ones(n, dtype=dtype)  # db = ones @ dZ, the column sums of dZ
             self.grads, self.coef_grads = _flat_layers(layer_sizes, dtype)
 
