@@ -4,15 +4,19 @@ r"""How fast and how good is each implementation: one benchmark, one table.
 (784-128-64-10, sigmoid hidden layers, softmax output, cross-entropy, plain
 SGD, float32) on MNIST with
 
-- the three backends (:mod:`ffnn.backends`: numpy, torch, tensorflow),
+- the three backends (:mod:`ffnn.backends`: numpy, torch, tensorflow), the
+  NumPy backend with the mean squared error as well (the problem set's loss),
 - the references: a plain hand-written PyTorch loop, a plain
-  ``keras.Model.fit`` and scikit-learn's ``MLPClassifier`` (logistic
-  activation, SGD without momentum or L2, the same batch size),
+  ``keras.Model.fit``, scikit-learn's ``MLPClassifier`` (logistic
+  activation, SGD without momentum or L2, the same batch size), at batch 1
+  the problem set's per-sample loop written with ``np.dot`` and ``np.outer``,
+  and a plain ``ffnn train`` epoch (the NumPy backend through ``fit_arrays``),
 - the *matmul floor*: only the matrix products one epoch needs, in float32,
+  into preallocated outputs; its time is its fastest epoch,
 
 and reports seconds per training epoch at several batch sizes, ratios
-between them, test accuracy after a fixed budget of epochs and the peak
-memory (RSS) of each backend.
+between them, test accuracy after a fixed budget of epochs, the peak
+memory (RSS) of each backend and the bytes a NumPy backend epoch allocates.
 
 The floor for layer sizes :math:`n_0, \dots, n_L` and a batch ``A_0`` of
 :math:`m` rows is, per batch, the forward products
@@ -24,25 +28,27 @@ epoch of 60,000 samples.
 
 Every measurement runs in a child process, so that each backend's peak RSS
 is that of a process which imported only its own framework, and so that
-frameworks do not share a process with the ones they are compared against
-unless the comparison needs it:
+frameworks do not share a process (and its threads) with the ones they are
+compared against unless the comparison needs it:
 
 - ``numpy`` process: the NumPy backend's accuracy run (its peak RSS is read
-  before anything else is imported), then the matmul floor, the NumPy and
-  PyTorch backends, plain PyTorch and scikit-learn timings;
-- ``torch`` process: the PyTorch backend's accuracy run and peak RSS;
+  before anything else is imported), then the floor, the NumPy backend
+  (cross-entropy and mse), the ``ffnn train`` epoch and the per-sample loops;
+  nothing but NumPy is imported, as in ``ffnn train --backend numpy``;
+- ``torch`` process: the PyTorch backend's accuracy run and peak RSS, then
+  the PyTorch backend, plain PyTorch and scikit-learn timings;
 - ``tensorflow`` process: the Keras backend's accuracy run and peak RSS,
   then the Keras backend and plain Keras timings.
 
-So "numpy vs torch backend", "numpy vs floor" and "torch backend vs plain
-PyTorch" are measured in one process, as are "Keras backend vs plain Keras";
-ratios across processes are marked in the table. In the numpy process the
-implementations take turns epoch by epoch, in forward and reverse order by
-turns and each after a short untimed pause (:func:`_interleaved`), so a
-change in the machine's load slows them alike and none pays for the one
-before it. Plain Keras runs as one ``fit`` call of all its epochs, and the
-Keras backend's epochs take their turns from inside it, between its epochs
-(:func:`_time_keras_plain`).
+So "numpy vs floor", "numpy vs ``ffnn train``", "torch backend vs plain
+PyTorch" and "Keras backend vs plain Keras" are each measured within one
+process; ratios across processes (numpy vs torch) are marked in the table.
+Within a process the implementations take turns epoch by epoch, in forward
+and reverse order by turns and each after a short untimed pause
+(:func:`_interleaved`), so a change in the machine's load slows them alike
+and none pays for the one before it. Plain Keras runs as one ``fit`` call of
+all its epochs, and the Keras backend's epochs take their turns from inside
+it, between its epochs (:func:`_time_keras_plain`).
 """
 from __future__ import annotations
 
@@ -61,7 +67,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MODES", "main", "run", "render_markdown", "matmul_flops", "compute_ratios"]
+__all__ = ["MODES", "run", "render_markdown", "matmul_flops", "compute_ratios"]
 
 LAYER_SIZES = (784, 128, 64, 10)
 EPOCH_SAMPLES = 60_000  # one epoch of full MNIST: every time is reported per this many samples
@@ -130,7 +136,7 @@ TARGETS = [
 #: Bytes a batch-128 epoch of the NumPy backend allocates at its peak (tracemalloc), cross-entropy, measured on
 #: main before issue 26 (2026-12-02): the workspace and the gradients of 784-128-64-10, plus small temporaries.
 MEMORY_BATCH = 128
-MEMORY_TARGET_BYTES = None
+MEMORY_TARGET_BYTES = 1_192_444
 TARGET_ACCURACY = 0.98
 #: A quick run judges a speed target only at batch sizes where it timed at least this many samples: on
 #: fewer, the costs paid once per epoch (that the full run spreads over 60,000 samples) are scaled up with
@@ -205,20 +211,26 @@ def _interleaved(runners: dict, n: int, epochs: int, warmup: int, settle: float 
 
 
 def _turn(run_epoch, order, settle: float) -> float:
-    """Seconds of ``run_epoch(order)``, run after an untimed pause of ``settle`` seconds."""
+    """Seconds of ``run_epoch(order)``, run after an untimed pause of ``settle`` seconds.
+
+    A runner that times itself (the ``ffnn train`` epoch reads its History) returns its seconds.
+    """
     time.sleep(settle)
     start = time.perf_counter()
-    run_epoch(order)
-    return time.perf_counter() - start
+    own = run_epoch(order)
+    elapsed = time.perf_counter() - start
+    return elapsed if own is None else own
 
 
 def _row(impl, batch_size, n, seconds, **extra):
+    """A timing row; the floor's time is its fastest epoch (the best achievable), any other's the median."""
     scale = EPOCH_SAMPLES / n
-    median = statistics.median(seconds)
+    typical = min(seconds) if impl == "floor" else statistics.median(seconds)
     return dict(implementation=impl, label=IMPLEMENTATIONS[impl][0], process=IMPLEMENTATIONS[impl][1],
                 batch_size=batch_size, samples_timed=n, scale=scale, epoch_seconds=seconds,
-                seconds_per_epoch=median * scale, min_seconds_per_epoch=min(seconds) * scale,
-                gflops=matmul_flops(LAYER_SIZES, n) / median / 1e9, **extra)
+                seconds_per_epoch=typical * scale, min_seconds_per_epoch=min(seconds) * scale,
+                median_seconds_per_epoch=statistics.median(seconds) * scale,
+                gflops=matmul_flops(LAYER_SIZES, n) / typical / 1e9, **extra)
 
 
 def _floor_epoch(x, batch_size):
@@ -251,12 +263,12 @@ def _floor_epoch(x, batch_size):
     return run_epoch
 
 
-def _backend_epoch(name, x, y, batch_size):
+def _backend_epoch(name, x, y, batch_size, loss="cross-entropy"):
     """A backend's ``train_epoch`` (the training steps only, as ``History["seconds"]``)."""
     from . import backends
     from .config import TrainConfig
 
-    config = TrainConfig(layer_sizes=LAYER_SIZES, batch_size=batch_size, learning_rate=TIMING_LR, seed=1)
+    config = TrainConfig(layer_sizes=LAYER_SIZES, batch_size=batch_size, learning_rate=TIMING_LR, seed=1, loss=loss)
     model = backends.build(name, config, device="cpu")
     data = model.prepare_data(x, y)
     schedule = config.make_schedule()
@@ -266,6 +278,72 @@ def _backend_epoch(name, x, y, batch_size):
         state["step"] = model.train_epoch(data, order, batch_size, schedule, state["step"], lambda m: None)
 
     return run_epoch
+
+
+def _train_epoch(x, y, batch_size):
+    """An epoch as ``ffnn train`` runs it: the numpy backend's ``fit_arrays`` (the training loop every
+    command shares: shuffling, progress, evaluation after the epoch), one epoch per call, continuing
+    from the weights of the last; returns ``History["seconds"]``, the time ``ffnn train`` reports."""
+    from . import backends
+    from .config import TrainConfig
+
+    config = TrainConfig(layer_sizes=LAYER_SIZES, batch_size=batch_size, learning_rate=TIMING_LR, seed=1, epochs=1)
+    model = backends.build("numpy", config)
+    return lambda _order: model.fit_arrays(x, y, verbose=0)["seconds"][-1]
+
+
+def _per_sample_epoch(x, y, loss="cross-entropy"):
+    """Per-sample SGD written directly with 1-D vectors, ``np.dot`` and ``np.outer``: the problem set's loop.
+
+    The same network, initial weights, loss and steps as the NumPy backend at batch 1, as a student
+    writes it: every operation returns a new vector or matrix.
+    """
+    from .weights import init_weights
+
+    (W1, b1), (W2, b2), (W3, b3) = init_weights(LAYER_SIZES, 1, "float32")
+    Y = np.eye(LAYER_SIZES[-1], dtype=np.float32)[y]
+    eta, k = np.float32(TIMING_LR), LAYER_SIZES[-1]
+
+    def sigmoid(z):
+        return 0.5 * np.tanh(0.5 * z) + 0.5
+
+    def run_epoch(order):
+        for i in order:
+            a0 = x[i]
+            a1 = sigmoid(np.dot(a0, W1) + b1)
+            a2 = sigmoid(np.dot(a1, W2) + b2)
+            e = np.exp((z3 := np.dot(a2, W3) + b3) - z3.max())
+            p = e / e.sum()
+            if loss == "mse":  # through the softmax Jacobian: dz = p * (g - g.p)
+                g = 2 / k * (p - Y[i])
+                dz3 = p * (g - np.dot(g, p))
+            else:
+                dz3 = p - Y[i]
+            dz2 = np.dot(W3, dz3) * a2 * (1 - a2)
+            dz1 = np.dot(W2, dz2) * a1 * (1 - a1)
+            W3 -= eta * np.outer(a2, dz3)
+            b3 -= eta * dz3
+            W2 -= eta * np.outer(a1, dz2)
+            b2 -= eta * dz2
+            W1 -= eta * np.outer(a0, dz1)
+            b1 -= eta * dz1
+
+    return run_epoch
+
+
+def _epoch_memory(x, y, batch_size, loss="cross-entropy"):
+    """Bytes the NumPy backend allocates at the peak of one epoch (tracemalloc), after a warm-up epoch."""
+    import tracemalloc
+
+    run_epoch = _backend_epoch("numpy", x, y, batch_size, loss)
+    order = np.random.default_rng(0).permutation(len(x))
+    run_epoch(order)
+    tracemalloc.start()
+    try:
+        run_epoch(order)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def _torch_plain_epoch(x, y, batch_size):
@@ -419,9 +497,9 @@ _NEEDS = {"torch": "torch", "torch_plain": "torch", "sklearn": "sklearn", "tenso
 
 
 def _wanted(impl, backends, skipped) -> bool:
-    """Whether to time ``impl``: its backend (or the backend it is the reference of) is asked for and installed."""
-    owner = next((b for b, ref in REFERENCE.items() if ref == impl), impl)
-    if owner in BACKEND_NAMES and owner not in backends:
+    """Whether to time ``impl``: the backend it is (or belongs to) is asked for, and its framework installed."""
+    owner = OWNER.get(impl, IMPLEMENTATIONS[impl][1])
+    if owner not in backends:
         return False
     if impl in _NEEDS and not _available(_NEEDS[impl]):
         skipped.append(dict(item=IMPLEMENTATIONS[impl][0], reason=f"{_NEEDS[impl]} is not installed"))
@@ -429,10 +507,27 @@ def _wanted(impl, backends, skipped) -> bool:
     return True
 
 
+def _runner(impl, x, y, batch_size):
+    """``run_epoch(order)`` of implementation ``impl`` on ``(x, y)`` at ``batch_size``."""
+    if impl == "floor":
+        return _floor_epoch(x, batch_size)
+    if impl in ("numpy", "numpy_mse"):
+        return _backend_epoch("numpy", x, y, batch_size, "mse" if impl == "numpy_mse" else "cross-entropy")
+    if impl == "numpy_train":
+        return _train_epoch(x, y, batch_size)
+    if impl in PER_SAMPLE_ONLY:
+        return _per_sample_epoch(x, y, "mse" if impl == "per_sample_mse" else "cross-entropy")
+    if impl == "torch_plain":
+        return _torch_plain_epoch(x, y, batch_size)
+    if impl == "sklearn":
+        return _sklearn_epoch(x, y, batch_size)
+    return _backend_epoch(impl, x, y, batch_size)
+
+
 def _worker(process: str, spec: dict) -> dict:
     """Everything measured in one child process (see the module docstring)."""
     wanted = set(spec["backends"])
-    out = {"process": process, "timings": [], "accuracy": [], "skipped": [], "frameworks": {}}
+    out = {"process": process, "timings": [], "accuracy": [], "memory": [], "skipped": [], "frameworks": {}}
     out["numpy_blas"] = _blas_info()  # before torch or scipy bring BLAS libraries of their own
     x, y, xt, yt = _load_data(spec["accuracy"])
     rss_data = _peak_rss_mb()
@@ -448,27 +543,27 @@ def _worker(process: str, spec: dict) -> dict:
             acc.update(peak_rss_mb=_peak_rss_mb(), data_rss_mb=rss_data)
             out["accuracy"].append(acc)
 
-    plan = {"numpy": ["floor", "numpy", "torch", "torch_plain", "sklearn"],
-            "tensorflow": ["tensorflow", "keras_plain"]}.get(process, [])
-    plan = [impl for impl in plan if _wanted(impl, wanted, out["skipped"])]
+    plan = [impl for impl in PLAN.get(process, []) if _wanted(impl, wanted, out["skipped"])]
     epochs, warmup, settle = spec["timed_epochs"], spec["warmup_epochs"], spec["settle_seconds"]
-    makers = {"floor": lambda x, y, bs: _floor_epoch(x, bs), "torch_plain": _torch_plain_epoch,
-              "sklearn": _sklearn_epoch}
     for bs in spec["batch_sizes"] if plan else ():
         n = min(spec["timing_samples"][str(bs)], len(x))
         xb, yb = x[:n], y[:n]
-        turns = [impl for impl in plan if impl != "keras_plain"]
-        _log(f"{process}: timing {', '.join(plan)} at batch {bs} on {n} samples")
-        runners = {impl: makers[impl](xb, yb, bs) if impl in makers else _backend_epoch(impl, xb, yb, bs)
-                   for impl in turns}
-        if "keras_plain" in plan:  # the Keras backend takes turns with plain Keras inside its fit call
+        timed = [impl for impl in plan if bs == 1 or impl not in PER_SAMPLE_ONLY]
+        _log(f"{process}: timing {', '.join(timed)} at batch {bs} on {n} samples")
+        runners = {impl: _runner(impl, xb, yb, bs) for impl in timed if impl != "keras_plain"}
+        if "keras_plain" in timed:  # the Keras backend takes turns with plain Keras inside its fit call
             times = _time_keras_plain(xb, yb, bs, epochs, warmup, settle, runners)
         else:
             times = _interleaved(runners, n, epochs, warmup, settle) if runners else {}
-        for impl in plan:
+        for impl in timed:
             out["timings"].append(_row(impl, bs, n, times[impl]))
+    if process == "numpy" and "numpy" in wanted:
+        n = min(spec["timing_samples"][str(MEMORY_BATCH)], len(x))
+        for loss in ("cross-entropy", "mse"):
+            out["memory"].append(dict(backend="numpy", loss=loss, batch_size=MEMORY_BATCH, samples=n,
+                                      peak_bytes=_epoch_memory(x[:n], y[:n], MEMORY_BATCH, loss)))
     for fw in ("torch", "tensorflow", "sklearn"):
-        if (process == "numpy" and fw != "tensorflow") or process == fw:
+        if process == fw or (process == "torch" and fw == "sklearn"):
             out["frameworks"][fw] = _framework_info(fw) if _available(fw) else None
     return out
 
@@ -539,14 +634,25 @@ def machine_info() -> dict:
                 load_average=list(os.getloadavg()) if hasattr(os, "getloadavg") else None)
 
 
+#: The ratio columns: kind -> the denominator of an implementation (None: no such ratio).
+RATIO_KINDS = {
+    "floor": lambda impl: "floor",
+    "torch": lambda impl: None if impl == "floor" else "torch",
+    "reference": REFERENCE.get,
+    "train": TRAIN_REFERENCE.get,
+}
+
+
 def compute_ratios(timings) -> list:
-    """Each time divided by the matmul floor, the torch backend and the plain reference at its batch size."""
+    """Each time divided by the floor's, the torch backend's, its plain reference's and its ``ffnn train``
+    epoch's at its batch size, wherever both were timed."""
     by = {(t["implementation"], t["batch_size"]): t for t in timings}
     ratios = []
     for t in timings:
         impl, bs = t["implementation"], t["batch_size"]
-        for kind, ref in (("floor", "floor"), ("torch", "torch"), ("reference", REFERENCE.get(impl))):
-            if ref is None or ref == impl or (ref, bs) not in by or (kind == "torch" and impl == "floor"):
+        for kind, denominator in RATIO_KINDS.items():
+            ref = denominator(impl)
+            if ref is None or ref == impl or (ref, bs) not in by:
                 continue
             other = by[(ref, bs)]
             ratios.append(dict(numerator=impl, denominator=ref, kind=kind, batch_size=bs,
@@ -582,15 +688,25 @@ def _target(what, batch_size, value, goal, met, reason) -> dict:
                 met=bool(met) if reason is None else None, **({"not_judged": reason} if reason else {}))
 
 
-def _targets(ratios, accuracy, mode: str = "full") -> list:
+def _within(value, goal: dict) -> bool:
+    """Whether ``value`` meets ``goal`` (``at_least`` and/or ``at_most``)."""
+    return goal.get("at_least", -np.inf) <= value <= goal.get("at_most", np.inf)
+
+
+def _targets(ratios, accuracy, mode: str = "full", memory=()) -> list:
     """Every target with its measured value and whether it is met (None: not judged in this mode)."""
     rows = []
-    for num, den, sizes, goal in TARGETS:
+    for num, den, sizes, low, high in TARGETS:
+        goal = {k: v for k, v in (("at_least", low), ("at_most", high)) if v is not None}
         for r in ratios:
             if r["numerator"] == num and r["denominator"] == den and (sizes is None or r["batch_size"] in sizes):
                 rows.append(_target(f"{IMPLEMENTATIONS[num][0]} / {IMPLEMENTATIONS[den][0]}", r["batch_size"],
-                                    r["value"], dict(at_most=goal), r["value"] <= goal,
-                                    _not_judged(mode, r["batch_size"])))
+                                    r["value"], goal, _within(r["value"], goal), _not_judged(mode, r["batch_size"])))
+    for m in memory:
+        if MEMORY_TARGET_BYTES and m["loss"] == "cross-entropy":
+            rows.append(_target(f"{m['backend']} backend, bytes allocated at the peak of an epoch", m["batch_size"],
+                                m["peak_bytes"], dict(at_most_bytes=MEMORY_TARGET_BYTES),
+                                m["peak_bytes"] <= MEMORY_TARGET_BYTES, None))
     for a in accuracy:
         rows.append(_target(f"{a['backend']} backend test accuracy", a["batch_size"], a["test_accuracy"],
                             dict(at_least=TARGET_ACCURACY), a["test_accuracy"] >= TARGET_ACCURACY,
@@ -625,12 +741,13 @@ def run(mode: str = "full", backends=BACKEND_NAMES, note: str = "") -> dict:
         info.update({k: v for k, v in c.get("frameworks", {}).items()})
     timings = [t for c in children for t in c.get("timings", [])]
     accuracy = [a for c in children for a in c.get("accuracy", [])]
+    memory = [m for c in children for m in c.get("memory", [])]
     ratios = compute_ratios(timings)
     return dict(
         date=_dt.datetime.now().astimezone().isoformat(timespec="seconds"), mode=mode, note=note,
         machine=info, layer_sizes=list(LAYER_SIZES), epoch_samples=EPOCH_SAMPLES, timing_learning_rate=TIMING_LR,
-        settings=spec, timings=timings, ratios=ratios, accuracy=accuracy,
-        targets=_targets(ratios, accuracy, mode),
+        settings=spec, timings=timings, ratios=ratios, accuracy=accuracy, memory=memory,
+        targets=_targets(ratios, accuracy, mode, memory),
         skipped=[s for c in children for s in c.get("skipped", [])],
         errors=[dict(process=c["process"], error=c["error"]) for c in children if "error" in c],
         processes={c["process"]: round(c["wall_seconds"], 1) for c in children},
@@ -683,21 +800,22 @@ def _md_timings(results: dict) -> list:
     settings = results["settings"]
     lines = [f"## Seconds per training epoch ({results['epoch_samples']:,} samples)", "",
              f"Median of {settings['timed_epochs']} epochs after {settings['warmup_epochs']} warm-up "
-             f"epoch(s); training steps only (no evaluation). In the numpy process the implementations take "
-             f"turns epoch by epoch, in reverse order every other round; in the tensorflow process the Keras "
-             f"backend runs an epoch after each of plain Keras's, from inside its one fit call. Every turn "
-             f"starts after an untimed pause of {settings.get('settle_seconds', 0)} s. GFLOP/s: the matmul "
-             f"floor's operation count "
-             f"divided by the time.", "",
-             "| batch | implementation | process | s/epoch | GFLOP/s | x floor | x torch backend | x plain reference |",
-             "|---:|---|---|---:|---:|---:|---:|---:|"]
+             f"epoch(s), except the matmul floor: its fastest epoch, the best the machine achieved for the "
+             f"products alone. Training steps only (no evaluation). In the numpy and torch processes the "
+             f"implementations take turns epoch by epoch, in reverse order every other round; in the "
+             f"tensorflow process the Keras backend runs an epoch after each of plain Keras's, from inside "
+             f"its one fit call. Every turn starts after an untimed pause of {settings.get('settle_seconds', 0)} "
+             f"s. GFLOP/s: the matmul floor's operation count divided by the time.", "",
+             "| batch | implementation | process | s/epoch | GFLOP/s | x floor | x torch backend "
+             "| x plain reference | x `ffnn train` |",
+             "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
     ratios = {(r["numerator"], r["kind"], r["batch_size"]): r for r in results["ratios"]}
     scaled_notes = set()
     order = list(IMPLEMENTATIONS)
     for t in sorted(results["timings"], key=lambda t: (t["batch_size"], order.index(t["implementation"]))):
         impl, bs = t["implementation"], t["batch_size"]
         cells = []
-        for kind in ("floor", "torch", "reference"):
+        for kind in RATIO_KINDS:
             r = ratios.get((impl, kind, bs))
             cells.append("" if r is None else _fmt(r["value"]) + ("" if r["same_process"] else " †"))
         if t["scale"] != 1:
@@ -710,12 +828,53 @@ def _md_timings(results: dict) -> list:
     return lines + ["† a ratio across two processes (the reference ran in another child process)."]
 
 
+def _md_numpy(results: dict) -> list:
+    """The NumPy backend beside ``ffnn train``, the per-sample loop and the floor; its memory per epoch."""
+    time = {(t["implementation"], t["batch_size"]): t for t in results["timings"]}
+    sizes = sorted({bs for impl, bs in time if impl == "numpy"})
+    lines = []
+    if any(("numpy_train", bs) in time for bs in sizes):
+        lines += ["", "## The benchmark and `ffnn train`", "",
+                  "The NumPy backend's epoch as timed here (`train_epoch`, what `History[\"seconds\"]` records) "
+                  "and a plain `ffnn train` epoch on the same rows: the backend trained by `fit_arrays`, the "
+                  "training loop `ffnn train` runs, one epoch per turn, its time read from its History. The "
+                  "two take turns with the others in one process.", "",
+                  "| batch | benchmark's numpy epoch (s) | plain `ffnn train` epoch (s) | ratio |", "|---:|---:|---:|---:|"]
+        for bs in sizes:
+            a, b = time.get(("numpy", bs)), time.get(("numpy_train", bs))
+            if a and b:
+                lines.append(f"| {bs} | {_fmt(a['seconds_per_epoch'], 3)} | {_fmt(b['seconds_per_epoch'], 3)} | "
+                             f"{a['seconds_per_epoch'] / b['seconds_per_epoch']:.3f} |")
+    if any(k in time for k in (("per_sample", 1), ("per_sample_mse", 1))):
+        lines += ["", "## Per-sample mode (batch 1)", "",
+                  "Microseconds per training sample: the NumPy backend at batch 1 (the problem set's protocol) "
+                  "against the same steps written with `np.dot` and `np.outer` on 1-D vectors.", "",
+                  "| loss | numpy backend (µs/sample) | np.dot/np.outer loop (µs/sample) | ratio |", "|---|---:|---:|---:|"]
+        for loss, impl, ref in (("cross-entropy", "numpy", "per_sample"), ("mse", "numpy_mse", "per_sample_mse")):
+            a, b = time.get((impl, 1)), time.get((ref, 1))
+            if a and b:
+                us = lambda t: 1e6 * t["seconds_per_epoch"] / results["epoch_samples"]  # noqa: E731
+                lines.append(f"| {loss} | {us(a):.1f} | {us(b):.1f} | {us(a) / us(b):.3f} |")
+    if results.get("memory"):
+        lines += ["", "## Memory of a NumPy backend epoch", "",
+                  "Bytes the backend allocates at the peak of one training epoch (tracemalloc, after a warm-up "
+                  "epoch): its workspace, gradients and anything it allocates per step.", "",
+                  "| loss | batch | samples | peak bytes |", "|---|---:|---:|---:|"]
+        lines += [f"| {m['loss']} | {m['batch_size']} | {m['samples']:,} | {m['peak_bytes']:,} |"
+                  for m in results["memory"]]
+    return lines
+
+
 def _md_targets(results: dict) -> list:
     """The targets table, then what it says: how many were judged and met, and why the others were not."""
     lines = ["", "## Targets", "", "| target | batch | measured | goal | met |", "|---|---:|---:|---|---|"]
     targets = results["targets"]
     for t in targets:
-        if "at_most" in t:
+        if "at_most_bytes" in t:
+            goal, value = f"at most {t['at_most_bytes']:,} bytes", f"{t['value']:,} bytes"
+        elif "at_most" in t and "at_least" in t:
+            goal, value = f"within {t['at_least']:.1f}-{t['at_most']:.1f}x", f"{t['value']:.3f}x"
+        elif "at_most" in t:
             goal, value = f"at most {t['at_most']:.1f}x", f"{t['value']:.3f}x"
         else:
             goal, value = f"at least {100 * t['at_least']:.1f}%", f"{100 * t['value']:.2f}%"
@@ -756,7 +915,8 @@ def _md_accuracy(results: dict) -> list:
 
 def render_markdown(results: dict) -> str:
     """The results as a Markdown report: machine, times and ratios, targets, accuracy and memory."""
-    lines = _md_header(results) + _md_timings(results) + _md_targets(results) + _md_accuracy(results)
+    lines = (_md_header(results) + _md_timings(results) + _md_numpy(results) + _md_targets(results)
+             + _md_accuracy(results))
     if results["skipped"] or results["errors"]:
         lines += ["", "## Not measured", ""]
         lines += [f"- {s['item']}: {s['reason']}" for s in results["skipped"]]
