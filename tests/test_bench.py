@@ -74,6 +74,27 @@ def test_ratios_and_targets_by_hand():
     assert met[("ffnn numpy backend / matmul floor", 32)] is False  # 2.3 > 1.5
 
 
+@pytest.mark.parametrize("loss", ["cross-entropy", "mse"])
+def test_per_sample_loop_takes_the_numpy_backends_steps(loss):
+    """The 1-D np.dot/np.outer loop that batch 1 is compared with does the same math as the backend at batch 1."""
+    from ffnn import backends
+    from ffnn.config import TrainConfig
+    from ffnn.weights import init_weights
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((20, 784), dtype=np.float32), rng.integers(0, 10, 20)
+    order = rng.permutation(20)
+    loop = bench._per_sample_epoch(x, y, loss)
+    loop(order)
+    model = backends.build("numpy", TrainConfig(layer_sizes=bench.LAYER_SIZES, batch_size=1, seed=1, loss=loss,
+                                                learning_rate=bench.TIMING_LR))
+    model.train_epoch(model.prepare_data(x, y), order, 1, lambda step: bench.TIMING_LR, 0, lambda m: None)
+    for W, b, (mW, mb), (W0, _) in zip(*loop.weights, model.weights_, init_weights(bench.LAYER_SIZES, 1)):
+        assert np.abs(mW - W0).max() > 1e-4  # both moved
+        np.testing.assert_allclose(W, mW, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(b, mb, rtol=0, atol=1e-6)
+
+
 def test_bad_arguments_exit_with_one_line(capsys):
     assert main(["bench", "--quick", "--backends", "numpy,jax"]) == 2
     err = capsys.readouterr().err.strip()

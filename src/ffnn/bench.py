@@ -300,7 +300,7 @@ def _per_sample_epoch(x, y, loss="cross-entropy"):
     """
     from .weights import init_weights
 
-    (W1, b1), (W2, b2), (W3, b3) = init_weights(LAYER_SIZES, 1, "float32")
+    W, b = map(list, zip(*init_weights(LAYER_SIZES, 1, "float32")))  # W[0], b[0]: the first layer's
     Y = np.eye(LAYER_SIZES[-1], dtype=np.float32)[y]
     eta, k = np.float32(TIMING_LR), LAYER_SIZES[-1]
 
@@ -310,24 +310,26 @@ def _per_sample_epoch(x, y, loss="cross-entropy"):
     def run_epoch(order):
         for i in order:
             a0 = x[i]
-            a1 = sigmoid(np.dot(a0, W1) + b1)
-            a2 = sigmoid(np.dot(a1, W2) + b2)
-            e = np.exp((z3 := np.dot(a2, W3) + b3) - z3.max())
+            a1 = sigmoid(np.dot(a0, W[0]) + b[0])
+            a2 = sigmoid(np.dot(a1, W[1]) + b[1])
+            z3 = np.dot(a2, W[2]) + b[2]
+            e = np.exp(z3 - z3.max())
             p = e / e.sum()
             if loss == "mse":  # through the softmax Jacobian: dz = p * (g - g.p)
                 g = 2 / k * (p - Y[i])
                 dz3 = p * (g - np.dot(g, p))
             else:
                 dz3 = p - Y[i]
-            dz2 = np.dot(W3, dz3) * a2 * (1 - a2)
-            dz1 = np.dot(W2, dz2) * a1 * (1 - a1)
-            W3 -= eta * np.outer(a2, dz3)
-            b3 -= eta * dz3
-            W2 -= eta * np.outer(a1, dz2)
-            b2 -= eta * dz2
-            W1 -= eta * np.outer(a0, dz1)
-            b1 -= eta * dz1
+            dz2 = np.dot(W[2], dz3) * a2 * (1 - a2)
+            dz1 = np.dot(W[1], dz2) * a1 * (1 - a1)
+            W[2] -= eta * np.outer(a2, dz3)
+            b[2] -= eta * dz3
+            W[1] -= eta * np.outer(a1, dz2)
+            b[1] -= eta * dz2
+            W[0] -= eta * np.outer(a0, dz1)
+            b[0] -= eta * dz1
 
+    run_epoch.weights = W, b  # updated in place, for tests
     return run_epoch
 
 
@@ -384,7 +386,11 @@ def _sklearn_epoch(x, y, batch_size):
                         batch_size=batch_size, learning_rate_init=TIMING_LR, learning_rate="constant",
                         momentum=0.0, nesterovs_momentum=False, alpha=0.0, shuffle=True, random_state=0)
     classes = np.arange(LAYER_SIZES[-1])
-    return lambda _order: clf.partial_fit(x, y, classes=classes)
+
+    def run_epoch(_order):
+        clf.partial_fit(x, y, classes=classes)
+
+    return run_epoch
 
 
 def _time_keras_plain(x, y, batch_size, epochs, warmup, settle=0.0, others=None):
