@@ -142,5 +142,6 @@ def run_checks(outcome: Outcome, judges) -> list:
             checks.append(judge(outcome))
         except Unavailable as exc:
             evidence = {k: v for k, v in exc.evidence.items() if v is not None}
-            checks.append(Check(check_id, "error", f"could not be checked: {exc}", evidence))
+            message = str(exc) if str(exc).startswith("could not") else f"could not be checked: {exc}"
+            checks.append(Check(check_id, "error", message, evidence))
     return checks
