@@ -115,6 +115,10 @@ class Outcome:
                 raise Unavailable(self._ended(), self._output_evidence())
             if not entry.get("ok"):
                 message = self._failure(entry)
+                if entry.get("after") == "import":
+                    message = f"{self.file} could not be imported: {message}"
+                elif entry.get("after") == "build":
+                    message = f"the network could not be built: {message}"
                 raise Unavailable(message, {"error_type": entry.get("type"), "where": entry.get("where")})
             arrays = {}
             if entry.get("arrays"):
