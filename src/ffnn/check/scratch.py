@@ -178,7 +178,7 @@ def _check_gradient(outcome, given) -> Check:
     found = M.match(grads, weights, x, y, TOLERANCE)
     worst = max(row["relative_error"] for row in layers)
     per_layer = ", ".join(f"layer {r['layer']}: relative error {r['relative_error']:.2g}, cosine "
-                          f"{r['cosine']:.4f}" for r in layers)
+                          f"{'undefined' if r['cosine'] is None else format(r['cosine'], '.4f')}" for r in layers)
     if found is not None:
         evidence["scale"] = found.scale
     if found is not None and not found.names:
