@@ -99,7 +99,7 @@ def check_submission(path, parts=("scratch", "torch", "tf", "notebook"), timeout
     Parameters
     ----------
     path : path of the submission folder (the course template's layout)
-    parts : iterable of str, default all of :data:`ffnn.check.PARTS`
+    parts : iterable of str (or one comma-separated str), default all of :data:`ffnn.check.PARTS`
         The parts not asked for are reported as ``skip``.
     timeout : float
         Wall-clock seconds each code part may run.
@@ -115,7 +115,7 @@ def check_submission(path, parts=("scratch", "torch", "tf", "notebook"), timeout
     """
     from . import CHECK_IDS, PARTS
 
-    parts = tuple(parts)
+    parts = tuple(p.strip() for p in parts.split(",")) if isinstance(parts, str) else tuple(parts)
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
         raise ValueError(f"parts must be among {', '.join(PARTS)}, got {unknown[0]!r}")
