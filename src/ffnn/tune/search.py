@@ -30,14 +30,16 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SearchError
+from ..schedules import get_schedule
 
 __all__ = ["Space", "SearchError", "LR_RANGES", "BATCH_SIZES", "storage_url", "open_study", "search",
            "worker_id", "DEFAULT_STUDY"]
 
-#: Learning-rate range searched (log scale) for each loss.
+#: Learning-rate range searched (log scale) for each loss; a loss not named here gets cross-entropy's.
 LR_RANGES = {"cross-entropy": (0.01, 10.0), "mse": (0.1, 100.0)}
-#: Starting rates searched (integers, log scale) with the time-based schedule, which drops by 1 per step.
-TIME_BASED_LR_RANGE = (1, 20)
+#: Starting rates searched (integers, log scale) with a schedule that needs an integer rate
+#: (``integer_rate`` in its record: time-based, which drops by 1 per step).
+INTEGER_LR_RANGE = (1, 20)
 #: Batch sizes searched.
 BATCH_SIZES = (8, 16, 32, 64, 128)
 DEFAULT_STUDY = "ffnn"
@@ -70,11 +72,11 @@ class Space:
 
     @classmethod
     def from_args(cls, args: Namespace) -> "Space":
-        integer_lr = args.schedule == "time-based"
-        default = TIME_BASED_LR_RANGE if integer_lr else LR_RANGES[args.loss]
+        integer_lr = get_schedule(args.schedule).integer_rate
+        default = INTEGER_LR_RANGE if integer_lr else LR_RANGES.get(args.loss, LR_RANGES["cross-entropy"])
         low, high = args.lr_range or default
         if integer_lr and not (float(low).is_integer() and float(high).is_integer()):
-            raise SearchError(f"--lr-range must be integers with --schedule time-based, got {low},{high}")
+            raise SearchError(f"--lr-range must be integers with --schedule {args.schedule}, got {low},{high}")
         return cls(lr_range=(low, high), batch_sizes=tuple(args.batch_sizes or BATCH_SIZES),
                    integer_lr=integer_lr, fixed_lr=args.lr, fixed_batch_size=args.batch_size)
 
