@@ -258,7 +258,7 @@ class NeuralNetworkTf(keras.Sequential, ArrayAPI):
         loss = get_loss(config.loss)
         if loss.keras is None:
             raise ValueError(f"the tensorflow backend cannot train with loss {config.loss!r}; "
-                             f"it is available in {', '.join(loss.backends)}")
+                             f"only {' and '.join(loss.backends)} can")
         super().__init__(name=name)
         self.train_config = config
         self.sizes, self.random_state = config.layer_sizes, config.seed
@@ -385,7 +385,7 @@ class NeuralNetworkTf(keras.Sequential, ArrayAPI):
             order = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=self.random_state, reshuffle_each_iteration=True)
             ds = _batches(tf.constant(x), tf.constant(y), order, batch_size)
             # Validation in big batches: the same numbers, without 10,000 calls when batch_size is 1.
-            return self.fit(ds, epochs=epochs, validation_data=validation_data,
+            return self.fit(ds, epochs=epochs, validation_data=validation_data, shuffle=False,
                             validation_batch_size=max(batch_size, 1024), verbose=verbose)
 
     def _xy(self, x, y, name, one_hot_labels):

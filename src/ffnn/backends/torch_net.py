@@ -97,7 +97,7 @@ class NeuralNetworkTorch(nn.Module, ArrayAPI):
         loss = get_loss(config.loss)
         if loss.torch is None:
             raise ValueError(f"the torch backend cannot train with loss {config.loss!r}; "
-                             f"it is available in {', '.join(loss.backends)}")
+                             f"only {' and '.join(loss.backends)} can")
         self.train_config = config
         self._loss = getattr(nn.functional, loss.torch)  # (logits, int labels, reduction=) -> loss
         self.history_ = None
