@@ -70,7 +70,7 @@ from ..schedules import check_positive_int
 from ..training import check_xy
 from ..weights import check_weights, init_weights
 from . import model_path
-from .common import ArrayAPI, chunks, device_name, problem_set_names, scale_uint8
+from .common import EVAL_CHUNK, ArrayAPI, chunks, device_name, problem_set_names, scale_uint8
 
 __all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTf", "TimeBasedLearningRate", "StepRates", "MomentumSGD",
            "build", "load", "resolve_device"]
@@ -382,11 +382,13 @@ class NeuralNetworkTf(keras.Sequential, ArrayAPI):
                      metrics=["accuracy"])
         self._rates = None
         with self._placement():
-            order = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=self.random_state, reshuffle_each_iteration=True)
+            # A new order every epoch, the same orders in every run: the shuffle's own seed, not a global one.
+            order = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=self.random_state,
+                                                          reshuffle_each_iteration=True)
             ds = _batches(tf.constant(x), tf.constant(y), order, batch_size)
             # Validation in big batches: the same numbers, without 10,000 calls when batch_size is 1.
             return self.fit(ds, epochs=epochs, validation_data=validation_data, shuffle=False,
-                            validation_batch_size=max(batch_size, 1024), verbose=verbose)
+                            validation_batch_size=max(batch_size, EVAL_CHUNK // 8), verbose=verbose)
 
     def _xy(self, x, y, name, one_hot_labels):
         x, y = check_xy(x, y, self.sizes[0], self.sizes[-1], name)
