@@ -139,9 +139,10 @@ def add_training_arguments(p: argparse.ArgumentParser, lr_help: str | None = Non
     p.add_argument("--epochs", type=positive_int, default=10, help="training epochs (default: 10)")
     p.add_argument("--batch-size", type=positive_int, default=32,
                    help=batch_help or "samples per SGD step; 1 updates after every sample (default: 32)")
+    integer = [name for name, schedule in SCHEDULES.items() if schedule.integer_rate]
     p.add_argument("--lr", type=learning_rate, default=1.0, metavar="RATE",
-                   help=lr_help or "learning rate; with --schedule time-based the starting rate, an integer "
-                                   "(default: 1.0)")
+                   help=lr_help or "learning rate" + (f"; with --schedule {' or '.join(integer)} the starting rate, "
+                                                      f"an integer" if integer else "") + " (default: 1.0)")
     # The choices are read from the registries when the parser is built, so a record registered before
     # then (ffnn.functional.register_activation, ...) is offered like the built-in ones.
     numpy_only = [name for name, loss in LOSSES.items() if loss.backends == ("numpy",)]
