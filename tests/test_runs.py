@@ -57,6 +57,25 @@ def test_atomic_write_replaces_and_uses_umask_permissions(tmp_path):
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
+def test_atomic_write_follows_the_umask_of_the_moment_and_never_sets_it(tmp_path, monkeypatch):
+    import importlib
+
+    import ffnn.atomic
+
+    old = os.umask(0o077)
+    try:
+        calls = []
+        monkeypatch.setattr(os, "umask", lambda *a: calls.append(a) or 0)  # importing or writing must not call it
+        importlib.reload(ffnn.atomic)
+        ffnn.atomic.atomic_write_text(tmp_path / "private.txt", "x")
+    finally:
+        monkeypatch.undo()
+        os.umask(old)
+    assert calls == []
+    assert (tmp_path / "private.txt").stat().st_mode & 0o777 == 0o600
+    assert _leftovers(tmp_path) == []
+
+
 def test_write_json_converts_numpy_and_nan(tmp_path):
     path = write_json(tmp_path / "m.json", {"acc": np.float32(0.5), "n": np.int64(3), "loss": float("nan"),
                                             "cm": np.eye(2, dtype=np.int64), "inf": float("inf")})
