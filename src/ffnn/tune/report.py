@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_write, atomic_write_text
+from ..atomic import atomic_write_text
+from ..format import pct
 
 __all__ = ["trial_rows", "write_trials_csv", "plot_tune", "train_command", "TRIALS_CSV", "BEST_JSON", "PLOT"]
 
@@ -72,7 +73,9 @@ def plot_tune(rows: list, path, title: str) -> Path:
     The accuracy axes start a point below the worst complete trial, so that
     a collapsed trial (10%) does not squash the ones that matter.
     """
-    from matplotlib.figure import Figure  # only here: every ffnn command imports this package
+    from matplotlib.figure import Figure  # only here: ffnn tune imports this module before it plots
+
+    from ..plots import save_png
 
     fig = Figure(figsize=(13.5, 4.0))
     ax_lr, ax_bs, ax_best = fig.subplots(1, 3)
@@ -109,7 +112,7 @@ def plot_tune(rows: list, path, title: str) -> Path:
             ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.suptitle(title)
-    return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=110, bbox_inches="tight"))
+    return save_png(fig, path)
 
 
 def _flag(name: str, value) -> str:
@@ -140,7 +143,7 @@ def readme_rows(dirs) -> str:
         seconds = sum(float(r["seconds"]) for r in rows if r["seconds"])
         lines.append(f"| {best['backend']} | {flags['loss']} | {len(rows)} ({counts.get('complete', 0)}, "
                      f"{counts.get('pruned', 0)}) | {flags['epochs']} | {flags['batch_size']} | {flags['lr']:.3g} "
-                     f"| {100 * best['val_accuracy']:.2f}% | {100 * best['test_accuracy']:.2f}% "
+                     f"| {pct(best['val_accuracy'])} | {pct(best['test_accuracy'])} "
                      f"| {seconds / 60:.0f} min |")
     return "\n".join(lines)
 
