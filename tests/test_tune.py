@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from argparse import Namespace
 from pathlib import Path
 
 import pytest
@@ -163,28 +162,28 @@ def _running(out) -> bool:
 
 
 def test_hopeless_trials_are_pruned(tmp_path):
-    from ffnn.experiment import load_split
-    from ffnn.tune import base_config, data_spec
+    from ffnn.cli.tune import tune_spec
 
-    args = build_parser().parse_args(
-        ["tune", *SMALL, "--epochs", "3", "--out", str(tmp_path)])
-    data = load_split(data_spec(args))
+    spec, data = tune_spec(build_parser().parse_args(["tune", *SMALL, "--epochs", "3", "--out", str(tmp_path)]))
     study = optuna.create_study(direction="maximize",
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0))
     study.enqueue_trial({"learning_rate": 3.0, "batch_size": 32})
     study.enqueue_trial({"learning_rate": 0.3, "batch_size": 64})
-    study.optimize(search.objective_for(args, data, base_config(args, data)), n_trials=2)
+    study.optimize(search.objective_for(spec, data), n_trials=2)
     good, hopeless = study.trials
     assert good.state == TrialState.COMPLETE and good.user_attrs["epochs"] == 3
     assert hopeless.state == TrialState.PRUNED and hopeless.user_attrs["epochs"] == 1
 
 
 def test_search_space_by_loss_and_fixed_values():
-    args = Namespace(schedule="constant", loss="mse", lr_range=None, batch_sizes=None, lr=None, batch_size=None)
-    assert search.Space.from_args(args).lr_range == search.LR_RANGES["mse"]
+    space = search.Space.make("mse", "constant")
+    assert space.lr_range == search.LR_RANGES["mse"] and space.batch_sizes == search.BATCH_SIZES
     assert search.LR_RANGES["mse"][1] >= 10 * search.LR_RANGES["cross-entropy"][1]
-    fixed = search.Space.from_args(Namespace(**{**vars(args), "lr": 2.0, "batch_size": 16}))
+    fixed = search.Space.make("mse", "constant", lr=2.0, batch_size=16)
     assert fixed.suggest(optuna.trial.FixedTrial({})) == (2.0, 16)
+    assert search.Space.make("cross-entropy", "time-based").lr_range == (1, 20)
+    with pytest.raises(ValueError, match="lr_range must be integers"):
+        search.Space.make("cross-entropy", "time-based", lr_range=(1.5, 3))
     points = search.initial_points(search.Space((0.01, 10.0), (8, 16, 32, 64, 128)))
     # 0.01 * 1000 ** (k/8) for k = 1, 3, 5, 7, each with another batch size, small rates with large batches.
     assert points == [{"learning_rate": 0.0237, "batch_size": 64}, {"learning_rate": 0.133, "batch_size": 8},
