@@ -10,15 +10,10 @@ from ffnn.functional import sigmoid, softmax
 from ffnn.imaging import load_digit
 from ffnn.inspect import inspect_digit
 from ffnn.plots import weight_tiles
+from helpers.cli import ffnn
 
 TINY = ["--n-train", "300", "--epochs", "1", "--batch-size", "50", "--hidden", "16,8"]
 FRAMEWORK = {"torch": "torch", "tensorflow": "tensorflow"}
-
-
-def ffnn(capsys, *argv):
-    rc = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 @pytest.fixture(scope="module")

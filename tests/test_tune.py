@@ -4,7 +4,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,24 +12,13 @@ import pytest
 optuna = pytest.importorskip("optuna", reason="ffnn tune needs optuna: pip install 'ffnn[tune]'")
 from optuna.trial import TrialState  # noqa: E402
 
-from ffnn.cli import build_parser, main  # noqa: E402
+from ffnn.cli import build_parser  # noqa: E402
 from ffnn.tune import search  # noqa: E402
+from helpers.cli import FFNN, env, ffnn  # noqa: E402
 
 # Small searches: 2,000 images (1,800 to train, 200 to select on), 2 epochs, a small network.
 SMALL = ["--backend", "numpy", "--n-train", "2000", "--epochs", "2", "--hidden", "32",
          "--lr-range", "0.3,3", "--batch-sizes", "32,64"]
-
-
-# ffnn in a fresh interpreter running this checkout's code.
-# SIGINT as KeyboardInterrupt even when the tests run in a background job (whose children ignore it).
-FFNN = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-                              "from ffnn.cli import main; sys.exit(main())"]
-
-
-def ffnn(capsys, *argv):
-    rc = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def load(out, name="ffnn"):
@@ -93,9 +81,8 @@ def test_trials_are_recorded_resumed_and_scored_once(tmp_path, capsys):
 
 def test_two_jobs_never_run_the_same_trial(tmp_path):
     out = tmp_path / "tune"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
     cmd = [*FFNN, "tune", *SMALL, "--trials", "4", "--jobs", "2", "--out", str(out)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     trials = load(out).get_trials()
     assert sorted(t.number for t in trials) == [0, 1, 2, 3]
@@ -134,10 +121,9 @@ def test_ctrl_c_fails_the_running_trial_and_keeps_the_rest(tmp_path, monkeypatch
 
 def test_ctrl_c_reaches_the_worker_processes(tmp_path):
     out = tmp_path / "tune"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
     cmd = [*FFNN, "tune", *SMALL, "--epochs", "30", "--trials", "50", "--jobs", "2",
            "--out", str(out)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not _running(out):
