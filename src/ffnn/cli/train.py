@@ -46,9 +46,14 @@ def from_config_file(args):
         dest = flag[2:].replace("-", "_")
         given, default, value = (json.loads(json.dumps(v)) for v in (getattr(args, dest), defaults[dest], value))
         if given != default and given != value:
-            raise UsageError(f"--config {args.config} sets {flag} {value!r}; drop {flag} {given!r} from the "
-                             f"command line")
+            raise UsageError(f"--config {args.config} sets {flag} {_word(value)}; drop {flag} {_word(given)} from "
+                             f"the command line")
     return best["backend"], config, data
+
+
+def _word(value) -> str:
+    """A setting as it is written on the command line (``[128, 64]`` -> ``128,64``)."""
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def run(args) -> int:

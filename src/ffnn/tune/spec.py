@@ -161,13 +161,14 @@ class TuneSpec:
                       "space": Space.from_dict(d["space"])})
 
 
+#: TrainConfig's fields that the search space holds (searched, or fixed as ``fixed_lr``/``fixed_batch_size``).
+SEARCHED = ("learning_rate", "batch_size")
+
+
 def identity(spec: TuneSpec) -> dict:
-    """What every trial of a study shares: backend, TrainConfig (less what is searched), DataSpec, space."""
-    config = spec.config.to_dict()
-    if spec.space.fixed_lr is None:
-        del config["learning_rate"]
-    if spec.space.fixed_batch_size is None:
-        del config["batch_size"]
+    """What every trial of a study shares: the backend, the TrainConfig but for the learning rate and the
+    batch size (the space records them, searched or fixed), the DataSpec and the space."""
+    config = {k: v for k, v in spec.config.to_dict().items() if k not in SEARCHED}
     return _plain({"format": FORMAT, "backend": spec.backend, "config": config, "data": spec.data.to_dict(),
                    "space": spec.space.to_dict()})
 
@@ -186,7 +187,7 @@ def identity_from_v1(settings: dict, current: dict) -> dict:
         elif key == "search_space":
             result["space"] = value
         elif key in V1_CONFIG or key in V1_DATA:
-            if key in V1_CONFIG:
+            if key in V1_CONFIG and V1_CONFIG[key] not in SEARCHED:
                 config[V1_CONFIG[key]] = value
             if key in V1_DATA:
                 data[V1_DATA[key]] = value
@@ -203,7 +204,10 @@ def _flat(ident: dict, defaults: dict) -> dict:
     """``{(part, field): value}`` of an identity; missing fields at their ``defaults`` (added since it was written)."""
     flat = {("", "backend"): ident.get("backend")}
     for part in ("config", "data", "space"):
-        flat.update({(part, k): v for k, v in {**defaults[part], **(ident.get(part) or {})}.items()})
+        values = dict(ident.get(part) or {})
+        for k, v in defaults[part].items():
+            values.setdefault(k, v)
+        flat.update({(part, k): v for k, v in values.items()})
     return flat
 
 
