@@ -31,7 +31,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..errors import SearchError
-from .spec import BATCH_SIZES, DEFAULT_STUDY, LR_RANGES, Space
+from .spec import BATCH_SIZES, DEFAULT_STUDY, LR_RANGES, Space, difference, identity, identity_from_v1
 
 __all__ = ["Space", "SearchError", "LR_RANGES", "BATCH_SIZES", "open_study", "search", "worker_id",
            "DEFAULT_STUDY"]
@@ -139,8 +139,6 @@ def open_study(spec, sampler_seed: int | None = None):
     """
     import optuna
 
-    from .spec import difference, identity, identity_from_v1
-
     url = spec.storage_url()
     storage = open_storage(url)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS,
@@ -157,7 +155,7 @@ def open_study(spec, sampler_seed: int | None = None):
             recorded = identity_from_v1(study.user_attrs["settings"], current)
         diff = None if recorded is None else difference(recorded, current)
     except SearchError as exc:
-        raise SearchError(f"{where}: {exc}") from None
+        raise SearchError(f"{where} {exc}") from None
     if diff is not None:
         field, was, now = diff
         raise SearchError(f"{where} was run with {field} = {was!r}, this command has {now!r}; "

@@ -192,8 +192,8 @@ def identity_from_v1(settings: dict, current: dict) -> dict:
             if key in V1_DATA:
                 data[V1_DATA[key]] = value
         else:
-            raise SearchError(f"the study records the setting {key!r}, which this version of ffnn does not know; "
-                              f"use another --study or --out")
+            raise SearchError(f"records the setting {key!r}, which this version of ffnn does not know; use "
+                              f"another --study or --out")
     if "layer_sizes" in config:
         sizes = current["config"]["layer_sizes"]
         config["layer_sizes"] = [sizes[0], *config["layer_sizes"], sizes[-1]]
@@ -226,8 +226,8 @@ def difference(recorded: dict, current: dict):
     match. A record of a newer format is a :class:`SearchError`."""
     fmt = recorded.get("format")
     if not isinstance(fmt, int) or fmt > FORMAT:
-        raise SearchError(f"the study was written with format {fmt!r}, which this version of ffnn (format "
-                          f"{FORMAT}) cannot read; use another --study or --out, or a newer ffnn")
+        raise SearchError(f"was written with format {fmt!r}, which this version of ffnn (format {FORMAT}) "
+                          f"cannot read; use another --study or --out, or a newer ffnn")
     defaults = _defaults(current)
     old, new = _flat(recorded, defaults), _flat(current, defaults)
     for key in [*new, *(k for k in old if k not in new)]:
