@@ -4,21 +4,29 @@ Oracles are independent of Keras: a NumPy forward pass and a NumPy SGD step
 written out here (sigmoid hidden layers, softmax output, mean cross-entropy,
 whose gradient at the logits is (P - Y) / n).
 """
+import importlib.util
 import io
 
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorflow")
-import keras  # noqa: E402
+from ffnn import TrainConfig
+from ffnn.data import one_hot
+from ffnn.schedules import TimeBased
+from ffnn.weights import init_weights
 
-from ffnn import NeuralNetworkTf, TimeBasedLearningRate, TrainConfig  # noqa: E402
-from ffnn.backends import tf_net  # noqa: E402
-from ffnn.data import one_hot  # noqa: E402
-from ffnn.schedules import TimeBased  # noqa: E402
-from ffnn.weights import init_weights  # noqa: E402
+pytestmark = [pytest.mark.tf, pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None,
+                                                 reason="needs TensorFlow: pip install 'ffnn[tf]'")]
+keras = tf_net = NeuralNetworkTf = TimeBasedLearningRate = None  # set by _keras, when the first test here runs
 
-pytestmark = pytest.mark.tf
+
+@pytest.fixture(scope="module", autouse=True)
+def _keras():
+    """Import Keras for this file's tests, not while pytest collects the whole suite (TensorFlow takes seconds)."""
+    global keras, tf_net, NeuralNetworkTf, TimeBasedLearningRate
+    keras = pytest.importorskip("keras")
+    from ffnn import NeuralNetworkTf, TimeBasedLearningRate
+    from ffnn.backends import tf_net
 
 
 def sigmoid(z):

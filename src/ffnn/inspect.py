@@ -53,7 +53,7 @@ def plot_inspection(digit, result: dict, path, title: str = "") -> Path:
     """The input, each hidden layer's activations and the output probabilities, side by side."""
     from matplotlib.figure import Figure
 
-    from .plots import _save
+    from .plots import save_png
 
     hidden = result["hidden"]
     fig = Figure(figsize=(3.2 * (len(hidden) + 2), 3.6), layout="constrained")
@@ -80,4 +80,4 @@ def plot_inspection(digit, result: dict, path, title: str = "") -> Path:
     axes[-1].set_xlabel("class")
     if title:
         fig.suptitle(title, fontsize=10)
-    return _save(fig, path)
+    return save_png(fig, path)
