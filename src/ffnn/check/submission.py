@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import protocol, scope
+from .ids import CHECK_IDS, PARTS
 from .outcome import Outcome
 from .result import Check, SubmissionResult
 from .sandbox import interpreter, python_env, resolve, run_child
@@ -50,8 +51,6 @@ def _copy_code(folder: Path, dest: Path) -> None:
 
 
 def _skips(part: str, message: str) -> list:
-    from . import CHECK_IDS
-
     return [Check(i, "skip", message) for i in CHECK_IDS[part]]
 
 
@@ -113,8 +112,6 @@ def check_submission(path, parts=("scratch", "torch", "tf", "notebook"), timeout
         Bytes of each part's printed output that are kept (the last ones).
     log : callable taking one str, optional
     """
-    from . import CHECK_IDS, PARTS
-
     parts = tuple(p.strip() for p in parts.split(",")) if isinstance(parts, str) else tuple(parts)
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
