@@ -63,7 +63,8 @@ def test_a_mean_squared_error_loss_is_named(tmp_path):
     given = tf_part.inputs()
     y, p = given["loss_true"], given["loss_pred"]
     values = ((y - p) ** 2).mean(axis=1)
-    found = _judged(tf_part, "tf.loss", _outcome(tmp_path, {"loss": {"loss": "mse"}}, {"loss": {"values": values}}), given)
+    outcome = _outcome(tmp_path, {"loss": {"loss": "mse"}}, {"loss": {"values": values}})
+    found = _judged(tf_part, "tf.loss", outcome, given)
     assert found.status == "fail" and "mean squared error" in found.message
 
 
@@ -99,7 +100,8 @@ def test_update_returned_instead_of_stored_is_named(tmp_path):
     update = {f"w{i}": w for i, w in enumerate(weights.values())}
     update.update({f"r{i}": w - protocol.PROBE_RATE * given[f"g_{i}"] for i, w in enumerate(weights.values())})
     probes = {"build": {"n_weights": 3}, "update": {"returned_list": True}}
-    found = _judged(scratch, "scratch.update_rule", _outcome(tmp_path, probes, {"build": weights, "update": update}), given)
+    outcome = _outcome(tmp_path, probes, {"build": weights, "update": update})
+    found = _judged(scratch, "scratch.update_rule", outcome, given)
     assert found.status == "fail" and "returns the new weights" in found.message
 
 
@@ -109,7 +111,8 @@ def test_update_without_the_rate_is_named_per_layer(tmp_path):
     update = {f"w{i}": w - given[f"g_{i}"] for i, w in enumerate(weights.values())}
     update["w2"] = weights["w2"] - protocol.PROBE_RATE * given["g_2"]
     probes = {"build": {"n_weights": 3}, "update": {"returned_list": False}}
-    found = _judged(scratch, "scratch.update_rule", _outcome(tmp_path, probes, {"build": weights, "update": update}), given)
+    outcome = _outcome(tmp_path, probes, {"build": weights, "update": update})
+    found = _judged(scratch, "scratch.update_rule", outcome, given)
     assert found.status == "fail"
     assert "layer 1: w − g (without the learning rate)" in found.message and "layer 3" not in found.message
 

@@ -92,7 +92,8 @@ def _notebook_checks(folder: Path) -> list:
     return list(notebook.check_notebook(folder))
 
 
-def check_submission(path, parts=("scratch", "torch", "tf", "notebook"), timeout: float = 120.0, memory_bytes: int = 4 << 30,
+def check_submission(path, parts=("scratch", "torch", "tf", "notebook"), timeout: float = 120.0,
+                     memory_bytes: int = 4 << 30,
                      sandbox: str = "auto", output_limit: int = OUTPUT_LIMIT, log=None) -> SubmissionResult:
     """Check one submission folder; every check id of :data:`ffnn.check.CHECK_IDS` is reported, in order.
 
