@@ -19,8 +19,9 @@ DESCRIPTION = ("derive, check and measure part 1 of the problem set; "
                "write DIR/theory.md, theory.pdf, theory.json and the figures")
 
 
-def build_report(out_dir, fast: bool = False, cache: bool = True, verbose: int = 1, pdf: bool = True) -> Path:
-    """Compute every part and write ``theory.json``, ``theory.md``, ``theory.pdf`` and the figures.
+def build_report(out_dir, fast: bool = False, cache: bool = True, verbose: int = 1, pdf: bool = True,
+                 engine: str | None = None) -> Path:
+    """Compute every part and write ``theory.json``, ``theory.md``, ``theory.tex``, ``theory.pdf`` and the figures.
 
     Returns the Markdown file's path.
 
@@ -37,14 +38,19 @@ def build_report(out_dir, fast: bool = False, cache: bool = True, verbose: int =
     verbose : int, default 1
         0 is silent; 1 prints each part and each training run.
     pdf : bool, default True
-        Also typeset ``theory.pdf`` (pandoc to Typst to PDF, :mod:`.pdf`).
+        Also typeset ``theory.pdf`` (:mod:`.pdf`).
+    engine : {"latex", "typst"} or None, default None
+        What typesets the PDF; None is LaTeX when a LaTeX engine is installed,
+        Typst otherwise. ``"latex"`` without one raises ``ValueError`` at once.
     """
     from ..data import cache_dir
+    from .pdf import resolve_engine
     from .report import collect, write_report
 
+    engine = resolve_engine(engine) if pdf else None
     Path(out_dir).mkdir(parents=True, exist_ok=True)  # fail on a bad path before minutes of work
     results = collect(fast=fast, cache_dir=cache_dir() / "theory" if cache else None, verbose=verbose)
-    return write_report(results, out_dir, pdf=pdf)
+    return write_report(results, out_dir, pdf=pdf, engine=engine)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,13 +61,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true",
                         help="rerun the training runs instead of reusing cached results (default: use the cache)")
     parser.add_argument("--no-pdf", action="store_true", help="skip theory.pdf (default: write it)")
+    parser.add_argument("--engine", choices=("latex", "typst"), default=None,
+                        help="what typesets theory.pdf (default: latex when a LaTeX engine is installed, else typst)")
     parser.add_argument("--quiet", action="store_true", help="print only the path written (default: off)")
 
 
 def run(args) -> int:
     """Build the report for parsed ``args``; print the path written; return 0."""
     path = build_report(args.out, fast=args.fast, cache=not args.no_cache, verbose=0 if args.quiet else 1,
-                        pdf=not args.no_pdf)
+                        pdf=not args.no_pdf, engine=args.engine)
     print(path)
     return 0
 
