@@ -51,6 +51,7 @@ CAPTIONS = {
     "capacity": "Measured: the training loss of the two-unit z-squared network from four random starts.",
 }
 _DPI = 150
+_KIND = {"saddle point": "near a saddle point (gradient small, not 0)"}
 _FONT = {"font.size": 8.0, "axes.titlesize": 8.5, "axes.labelsize": 8.0, "xtick.labelsize": 7.5,
          "ytick.labelsize": 7.5, "legend.fontsize": 7.5, "font.family": "DejaVu Sans"}
 
@@ -135,7 +136,7 @@ def plot_complexity(r: dict):
     ax.set_ylim(0, 100)
     ax.set_title(f"784-H-10 networks, {r['n']} images, {100 * r['label_noise']:.0f}% wrong labels, "
                  f"{r['epochs']} epochs", loc="left")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper right", framealpha=1)
     return fig
 
 
@@ -171,9 +172,9 @@ def plot_early_stopping(r: dict):
 def plot_capacity(r: dict):
     fig, ax = _figure("capacity")
     for i, curve in enumerate(r["restart_curves"]):
-        best = i == r["best_restart"]
+        best, kind = i == r["best_restart"], r["restart_curvature"][i]["kind"]
         ax.plot(r["curve_steps"], curve, lw=2 if best else 1, alpha=1 if best else 0.7,
-                label=f"start {i + 1}: {r['restart_curvature'][i]['kind']}" + (" (read back)" if best else ""))
+                label=f"start {i + 1}: {_KIND.get(kind, kind)}" + (" (read back)" if best else ""))
     ax.axhline(r["loss_mle_quadratic"], color="k", ls="--", lw=1,
                label=f"maximum-likelihood quadratic fit, {r['loss_mle_quadratic']:.2f}")
     ax.set_xscale("log")
@@ -247,7 +248,7 @@ def schematic_complexity():
     ax.plot(c, test, color="C1")
     ax.axvline(best, color="k", ls="--", lw=1.2)
     ax.text(0.03, 0.1, "training error:\nfalls towards 0", color="C0")
-    ax.text(0.78, 0.9, "test error:\nfalls, then rises", color="C1", ha="center")
+    ax.text(0.86, 0.45, "test error:\nfalls, then rises", color="C1", ha="center")
     ax.text(best / 2, 1.0, "underfitting", ha="center")
     ax.text((1 + best) / 2 - 0.1, 1.0, "overfitting", ha="center")
     ax.text(best + 0.02, 0.55, "most complex\nmodel the data\nsupport", fontsize=7.5)

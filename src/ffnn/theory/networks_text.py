@@ -38,6 +38,7 @@ def _curvature_sentence(i: int, d: dict) -> str:
 def _capacity_answer(d: dict) -> list[str]:
     n = len(d["restart_losses"])
     n_min = sum(c["kind"] == "minimum up to flat directions" for c in d["restart_curvature"])
+    n_saddle = sum(c["kind"] == "saddle point" for c in d["restart_curvature"])
     return [
         "## 1.4 Capacity: a two-unit network with $g(z) = z^2$", "",
         "**Answer.** Yes: the network can represent logistic regression on $x_1x_2$ exactly. Its output is", "",
@@ -49,7 +50,8 @@ def _capacity_answer(d: dict) -> list[str]:
         "v = \\left(\\tfrac{\\beta_1}{4}, -\\tfrac{\\beta_1}{4}\\right),\\quad c = \\beta_0", "$$", "",
         "give $o(x) = \\sigma(\\beta_0 + \\beta_1 x_1 x_2)$ for every $x$. Trained by gradient descent from random "
         f"weights, the network recovers $\\beta$ as well as the data allow from {n_min} of {n} starts"
-        + ("" if n_min == n else f"; {'the other stalls' if n - n_min == 1 else 'the others stall'} elsewhere")
+        + ("" if n_min == n else f"; {'the other stalls' if n - n_min == 1 else 'the others stall'}"
+           + (" near a saddle point" if n_saddle == n - n_min else " elsewhere"))
         + f" ({figures.ref('capacity')}).", "",
         "**Derivation.** Since $(x_1 + x_2)^2 - (x_1 - x_2)^2 = 4x_1x_2$, these weights give the hidden units "
         "$g(x_1 + x_2) = (x_1 + x_2)^2$ and $g(x_1 - x_2) = (x_1 - x_2)^2$, and the logit "
@@ -113,10 +115,10 @@ def part_capacity(d: dict) -> list[str]:
 
 _UPDATE = ("w^{[1](r+1)}_{ij} = w^{[1](r)}_{ij} - \\eta \\sum_{n=1}^{N} \\delta^{[1]}_{n,i}\\, x_{n,j},\\qquad "
            "b^{[1](r+1)}_{i} = b^{[1](r)}_{i} - \\eta \\sum_{n=1}^{N} \\delta^{[1]}_{n,i},")
-_DELTAS = ("\\delta^{[3]}_{n,k} = f_k(x_n)\\Big(\\big(f_k(x_n) - y_{n,k}\\big) - \\sum_{c=1}^{K} f_c(x_n)"
-           "\\big(f_c(x_n) - y_{n,c}\\big)\\Big),\\quad "
-           "\\delta^{[2]}_{n,m} = \\mathbf{1}[a^{[2]}_m(x_n) > 0]\\sum_{k=1}^{K} w^{[3]}_{km}\\,\\delta^{[3]}_{n,k},"
-           "\\quad \\delta^{[1]}_{n,i} = \\mathbf{1}[a^{[1]}_i(x_n) > 0]\\sum_{m=1}^{H^{[2]}} w^{[2]}_{mi}\\,"
+_DELTAS = ("\\delta^{[3]}_{n,k} &= f_k(x_n)\\Big(\\big(f_k(x_n) - y_{n,k}\\big) - \\sum_{c=1}^{K} f_c(x_n)"
+           "\\big(f_c(x_n) - y_{n,c}\\big)\\Big),\\\\ "
+           "\\delta^{[2]}_{n,m} &= \\mathbf{1}[a^{[2]}_m(x_n) > 0]\\sum_{k=1}^{K} w^{[3]}_{km}\\,\\delta^{[3]}_{n,k},"
+           "\\\\ \\delta^{[1]}_{n,i} &= \\mathbf{1}[a^{[1]}_i(x_n) > 0]\\sum_{m=1}^{H^{[2]}} w^{[2]}_{mi}\\,"
            "\\delta^{[2]}_{n,m}.")
 
 
@@ -126,7 +128,7 @@ def _backprop_answer() -> list[str]:
         "**Answer.** Gradient descent on the training set $\\{(x_n, y_n)\\}_{n=1}^{N}$ with learning rate "
         "$\\eta$ updates the first layer's weights, from iteration $r$ to $r + 1$, by", "", "$$", _UPDATE, "$$", "",
         "where every quantity on the right is evaluated at the current parameters $\\theta^{(r)}$ and", "",
-        "$$", _DELTAS, "$$", "",
+        "$$", "\\begin{aligned}", _DELTAS, "\\end{aligned}", "$$", "",
         "**Notation.** The problem set's: an input $x \\in \\mathbb{R}^d$; hidden layers of $H^{[1]}$ and "
         "$H^{[2]}$ ReLU units; pre-activations $a^{[l]} = W^{[l]}h^{[l-1]} + b^{[l]}$, with $a^{[3]}_k$ the "
         "softmax's input; outputs $f_k(x) = e^{a^{[3]}_k} / \\sum_{c=1}^{K} e^{a^{[3]}_c}$. Added here: "
@@ -200,11 +202,10 @@ def _backprop_checks(d: dict) -> list[str]:
     return [
         "**Checked numerically.** The correct recursion and both mistakes are compared, over every weight and "
         "bias of all three layers, with central differences (step $10^{-6}$, float64) on random networks "
-        "$d\\text{-}H^{[1]}\\text{-}H^{[2]}\\text{-}K$ and batches, by the relative error "
+        "of shape $d$-$H^{[1]}$-$H^{[2]}$-$K$ and batches, by the relative error "
         "$\\lVert g - g_{\\mathrm{fd}}\\rVert / (\\lVert g\\rVert + \\lVert g_{\\mathrm{fd}}\\rVert)$, and the "
         "correct one also with PyTorch's automatic differentiation [7]:", "",
-        "| $d\\text{-}H^{[1]}\\text{-}H^{[2]}\\text{-}K$ | batch | correct vs FD | \"softmax' = 1\" vs FD | diagonal $J$ vs FD "
-        "| correct vs PyTorch |", "|---|---:|---:|---:|---:|---:|", rows, "",
+        "| shape | batch | correct vs FD | \"softmax' = 1\" vs FD | diagonal $J$ vs FD | correct vs PyTorch |", "|---|---:|---:|---:|---:|---:|", rows, "",
         f"The correct recursion agrees with finite differences to at most ${sci(max(full))}$ (the finite "
         "differences' own error) and with PyTorch to "
         + (f"${sci(max(torch))}$ (rounding)" if torch is not None else "(PyTorch not installed)")

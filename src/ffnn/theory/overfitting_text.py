@@ -83,7 +83,7 @@ def _complexity(r: dict, s: dict) -> list[str]:
         f"**How to read {f3}.** Complexity grows to the right (no scale: a sketch); error grows upward from the "
         "marked 0. The lower curve is the training error, the upper the test error, whose lowest point the "
         "dashed vertical line passes through; left of it the model underfits, right of it it overfits.", "",
-        f"**Measured ({f4}).** Networks $784\\text{{-}}H\\text{{-}}10$ with $H$ = {', '.join(map(str, r['widths']))} hidden units, "
+        f"**Measured ({f4}).** Networks $784$-$H$-$10$ with $H$ = {', '.join(map(str, r['widths']))} hidden units, "
         f"each trained for {r['epochs']} epochs on the same {r['n']:,} images, of which {pct(r['noisy_fraction'])} "
         "carry a wrong label (replaced at random by another class): few images and wrong labels give a large "
         "network something to overfit, which clean MNIST with thousands of images barely does. The training "

@@ -152,7 +152,7 @@ def _activation(d: dict) -> list[str]:
         "subgradient of the convex function ReLU, so each is a valid choice; 0 keeps a unit that sits exactly "
         "at the kink silent, and with real-valued inputs $z = 0$ happens with probability zero [4, 5].", "",
         f"**Check.** Against central differences (step $10^{{-6}}$) at {d['n_checks']} random points $(b, x, w)$ "
-        f"with $x, w \\in \\mathbb{{R}}^{{{d['d']}}}$, the nearest at $|z| = {sci(d['min_distance_to_kink'])}$ "
+        f"with $x, w \\in \\mathbb{{R}}^{{{d['d']}}}$, the nearest at $\\lvert z\\rvert = {sci(d['min_distance_to_kink'])}$ "
         f"from the kink, the largest absolute difference is ${sci(d['max_abs_error'])}$.", "",
     ]
 
@@ -165,7 +165,7 @@ def _references() -> list[str]:
 
 
 def _appendix(fast: bool, engine: str | None) -> list[str]:
-    rows = "\n".join(f"| {s} | {claim} | {how} | " + "<br>".join(f"`{t}`" for t in tests) + " |"
+    rows = "\n".join(f"| {s} | {claim} | {how} | " + ", ".join(f"`{t}`" for t in tests) + " |"
                      for s, claim, how, tests in CHECKS)
     mode = "`ffnn theory --out DIR --fast`" if fast else "`ffnn theory --out DIR`"
     pdf = (f"`theory.pdf` was typeset by {ENGINES[engine]} from the same Markdown (pandoc converts it"
@@ -175,7 +175,7 @@ def _appendix(fast: bool, engine: str | None) -> list[str]:
         f"## {APPENDIX_TITLE}", "",
         f"Every check is a test in `{TESTS}` that compares the report's claim with an independently computed "
         "value (never with the report's own output):", "",
-        "| section | claim | checked against | tests |", "|---|---|---|---|", rows, "",
+        "| section | claim | checked against | tests |", f"|{'-' * 6}|{'-' * 22}|{'-' * 26}|{'-' * 46}|", rows, "",
         f"**How this report is built.** {mode} (`make theory` for `docs/theory/`) computes every part and writes "
         "`theory.json` (every number the report states), the figures, this text as `theory.md` (Markdown with "
         "TeX maths), `theory.tex` (pandoc's LaTeX from the same Markdown) and `theory.pdf`. " + pdf
