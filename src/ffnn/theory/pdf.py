@@ -70,15 +70,17 @@ def latex_engine() -> str | None:
 def resolve_engine(engine: str | None) -> str:
     """``"latex"`` or ``"typst"``: ``None`` picks LaTeX when an engine is installed, else Typst.
 
-    Raises ``ValueError`` (one line) for an unknown name, or for ``"latex"``
-    when no LaTeX engine is installed.
+    Raises :class:`~ffnn.errors.UsageError` (a ``ValueError``, one line) for an
+    unknown name, or for ``"latex"`` when no LaTeX engine is installed.
     """
+    from ..errors import UsageError
+
     if engine is None:
         return "latex" if latex_engine() else "typst"
     if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+        raise UsageError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "latex" and not latex_engine():
-        raise ValueError(f"engine 'latex' needs {', '.join(_LATEX_ENGINES)} on the PATH and none is installed; "
+        raise UsageError(f"engine 'latex' needs {', '.join(_LATEX_ENGINES)} on the PATH and none is installed; "
                          "use engine 'typst'")
     return engine
 
