@@ -75,7 +75,7 @@ def size_claims(r: dict, n_test: int) -> list[str]:
            f"{'closes' if gap1 < gap0 - tol else 'does not close'}, from {points(te[0], tr[0])} to "
            f"{points(te[-1], tr[-1])}."]
     if t_tr != "falls" and t_te == "falls":
-        out.append("This is the shape of Figure 1: a few images are easy to fit and say little about new ones; "
+        out.append("This is the shape of Figure 1; a few images are easy to fit and say little about new ones; "
                    "many are harder to fit and more like the test set.")
     else:
         out.append("This is not the shape of Figure 1 (training error rising, test error falling): with this "
