@@ -52,9 +52,17 @@ def _pandoc(markdown: str, to: str, extra=()) -> str:
     return pypandoc.convert_text(markdown, to, format=_FORMAT, extra_args=["--wrap=none", *extra])
 
 
+#: Inserted before the first heading that starts with :data:`LONG_TABLES_FROM`: from there on a table may
+#: break across pages (1.5's and the appendix's are long); before it, a short table is never split.
+BREAKABLE = "#show figure.where(kind: table): set block(breakable: true)\n"
+LONG_TABLES_FROM = "1.5 "
+
+
 def markdown_to_typst(markdown: str) -> str:
-    """The Typst source of ``markdown`` (TeX maths and pipe tables), with :data:`PREAMBLE`."""
-    return PREAMBLE + _pandoc(markdown, "typst")
+    """The Typst source of ``markdown`` (TeX maths and pipe tables), with :data:`PREAMBLE` and :data:`BREAKABLE`."""
+    body = _pandoc(markdown, "typst")
+    at = body.find(f"\n== {LONG_TABLES_FROM}")
+    return PREAMBLE + (body if at < 0 else body[:at + 1] + BREAKABLE + body[at + 1:])
 
 
 def markdown_to_latex(markdown: str) -> str:
