@@ -98,18 +98,6 @@ def test_engine_choice(monkeypatch, tmp_path, capsys):
     assert "typeset by LaTeX" in render.markdown(data, "latex") and "No PDF" in render.markdown(data, None)
 
 
-def test_figures_text_is_at_least_7pt_at_print_size(committed):
-    """Every figure is drawn at its printed width, so a font size in the figure is its size on paper."""
-    from matplotlib.text import Text
-
-    for name in figures.ORDER:
-        fig = figures.build(name, committed)
-        fig.draw_without_rendering()
-        assert fig.get_figwidth() == pytest.approx(figures.width_percent(name) / 100 * figures.TEXT_WIDTH)
-        sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
-        assert len(sizes) > 5 and min(sizes) >= figures.MIN_FONT_PT >= 7, name
-
-
 def test_no_function_in_the_theory_package_passes_80_lines():
     import ast
 
@@ -129,22 +117,35 @@ def committed():
 
 
 def test_committed_report_matches_json(committed, tmp_path):
-    """theory.md and theory.tex are what the code writes from theory.json; the figures are what it draws from it."""
+    """theory.md and theory.tex are what the code writes from theory.json; the figures are what it draws from it,
+    each at its printed width, so a font size in the figure is its size on paper: none below 7 pt."""
+    from matplotlib.text import Text
     from PIL import Image
 
     assert not committed["fast"]
     md_text = DOCS.joinpath("theory.md").read_text()
     assert render.markdown(committed, "typst") == md_text
     assert pdf.markdown_to_latex(md_text) == DOCS.joinpath("theory.tex").read_text()
-    md = report.write_report(committed, tmp_path, pdf=False)  # what `ffnn theory --no-pdf` writes from the data
-    assert md.read_text() == render.markdown(committed, None)
-    assert (tmp_path / "theory.json").read_text() == DOCS.joinpath("theory.json").read_text()
-    assert not (tmp_path / "theory.pdf").exists()
-    for file in figures.FIGURES.values():
-        with Image.open(tmp_path / file) as new, Image.open(DOCS / file) as old:
+    assert report.to_json(committed) == DOCS.joinpath("theory.json").read_text()
+    for name in figures.ORDER:
+        fig = figures.build(name, committed)
+        fig.draw_without_rendering()
+        assert fig.get_figwidth() == pytest.approx(figures.width_percent(name) / 100 * figures.TEXT_WIDTH)
+        sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+        assert len(sizes) > 5 and min(sizes) >= figures.MIN_FONT_PT >= 7, name
+        with Image.open(figures.save(fig, name, tmp_path)) as new, Image.open(DOCS / figures.FIGURES[name]) as old:
             a, b = np.asarray(new.convert("L"), float), np.asarray(old.convert("L"), float)
-            assert a.shape == b.shape, file
-            assert np.mean(np.abs(a - b) > 32) < 5e-4, file  # redrawn: the same picture (a 2-point shift moves 0.27%)
+            assert a.shape == b.shape, name
+            assert np.mean(np.abs(a - b) > 32) < 5e-4, name  # redrawn: the same picture (a 2-point shift moves 0.27%)
+
+
+def test_no_pdf_writes_everything_else(committed, tmp_path, monkeypatch):
+    """What `ffnn theory --no-pdf` writes from the data (figures drawn above, not again here)."""
+    monkeypatch.setattr(figures, "write_figures", lambda data, out: [])
+    md = report.write_report(committed, tmp_path, pdf=False)
+    assert md.read_text() == render.markdown(committed, None) and "No PDF was typeset" in md.read_text()
+    assert (tmp_path / "theory.json").read_text() == DOCS.joinpath("theory.json").read_text()
+    assert (tmp_path / "theory.tex").exists() and not (tmp_path / "theory.pdf").exists()
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["FIGURES", "SCHEMATICS", "MEASURED", "ORDER", "PRINT_WIDTH", "TEXT_WIDTH", "CAPTIONS", "width_percent",
-           "ref", "markdown", "build", "write_figures", "draw", "MIN_FONT_PT"]
+           "ref", "markdown", "build", "save", "write_figures", "draw", "MIN_FONT_PT"]
 
 #: The measured figures, by the key of their data in ``theory.json``.
 MEASURED = {"size": "overfitting_size.png", "complexity": "overfitting_complexity.png",
@@ -296,10 +296,15 @@ def _style(name: str):
     return _sketch() if name in _SCHEMATIC else matplotlib.rc_context(_FONT)
 
 
+def save(fig, name: str, out_dir) -> Path:
+    """Save ``fig``, figure ``name`` built by :func:`build`, as its PNG in ``out_dir``; return the path."""
+    with _style(name):  # text laid out when saved (tick labels) takes the same style
+        return _save(fig, Path(out_dir) / FIGURES[name])
+
+
 def draw(name: str, data: dict, out_dir) -> Path:
     """Draw figure ``name`` from the report's ``data`` into ``out_dir``; return its path."""
-    with _style(name):  # text laid out when saved (tick labels) takes the same style
-        return _save(build(name, data), Path(out_dir) / FIGURES[name])
+    return save(build(name, data), name, out_dir)
 
 
 def write_figures(data: dict, out_dir) -> list[Path]:

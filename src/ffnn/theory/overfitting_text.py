@@ -14,6 +14,7 @@ __all__ = ["part_overfitting"]
 
 
 def _intro(s: dict, fast: bool) -> list[str]:
+    overlap = [n for n in s["sizes"] if n > 60000 - s["n_val"]]  # 1.3.1's sets that reach the validation images
     test_set = ("the official 10,000-image MNIST test set" if s["n_test"] == 10000
                 else f"the first {s['n_test']:,} MNIST test images")
     return [
@@ -27,8 +28,9 @@ def _intro(s: dict, fast: bool) -> list[str]:
         f"learning rate {s['learning_rate']}, seed {s['seed']}) in this project's NumPy implementation. A training "
         f"set of size $n$ is the first $n$ MNIST training images. The validation set is the last {s['n_val']:,} "
         f"training images with their true labels; the training sets of 1.3.2 and 1.3.3 never include them, "
-        + ("while 1.3.1 uses no validation set and its largest training sets do include them. "
-           if max(s["sizes"]) > 60000 - s["n_val"] else "nor do those of 1.3.1. ")
+        + (f"while 1.3.1 uses no validation set and its training set{'s' if len(overlap) > 1 else ''} of "
+           f"{' and '.join(f'{n:,}' for n in overlap)} images include{'' if len(overlap) > 1 else 's'} them. "
+           if overlap else "nor do those of 1.3.1. ")
         + f"The test set is {test_set}. Error means $1 - \\text{{accuracy}}$, in percent of the images; a "
         "difference between two errors is given in percentage points (points). The standard error (SE) of an "
         "error rate $e$ measured on $m$ images is $\\sqrt{e(1-e)/m}$."
