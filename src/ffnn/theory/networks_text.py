@@ -28,7 +28,8 @@ def _curvature_sentence(i: int, d: dict) -> str:
                 "point, where gradient descent moves very slowly.")
     if c["kind"] == "minimum up to flat directions":
         return (f"Start {i + 1} ends at loss {num(loss)} with gradient norm ${sci(c['grad_norm'])}$, {c['n_zero']} "
-                f"zero eigenvalues (at most $|\\lambda| = {sci(max(abs(v) for v in eig[:c['n_zero']]))}$, the "
+                f"zero eigenvalues (at most $\\lvert\\lambda\\rvert = {sci(max(abs(v) for v in eig[:c['n_zero']]))}$, "
+                f"the "
                 f"{d['flat_directions']} flat directions) and the others positive (the smallest "
                 f"${sci(eig[c['n_zero']])}$): a minimum.")
     return (f"Start {i + 1} ends at loss {num(loss)}, gradient norm ${sci(c['grad_norm'])}$, smallest eigenvalue "
@@ -205,7 +206,8 @@ def _backprop_checks(d: dict) -> list[str]:
         "of shape $d$-$H^{[1]}$-$H^{[2]}$-$K$ and batches, by the relative error "
         "$\\lVert g - g_{\\mathrm{fd}}\\rVert / (\\lVert g\\rVert + \\lVert g_{\\mathrm{fd}}\\rVert)$, and the "
         "correct one also with PyTorch's automatic differentiation [7]:", "",
-        "| shape | batch | correct vs FD | \"softmax' = 1\" vs FD | diagonal $J$ vs FD | correct vs PyTorch |", "|---|---:|---:|---:|---:|---:|", rows, "",
+        "| shape | batch | correct vs FD | \"softmax' = 1\" vs FD | diagonal $J$ vs FD | correct vs PyTorch |",
+        "|---|---:|---:|---:|---:|---:|", rows, "",
         f"The correct recursion agrees with finite differences to at most ${sci(max(full))}$ (the finite "
         "differences' own error) and with PyTorch to "
         + (f"${sci(max(torch))}$ (rounding)" if torch is not None else "(PyTorch not installed)")

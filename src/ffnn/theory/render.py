@@ -152,7 +152,8 @@ def _activation(d: dict) -> list[str]:
         "subgradient of the convex function ReLU, so each is a valid choice; 0 keeps a unit that sits exactly "
         "at the kink silent, and with real-valued inputs $z = 0$ happens with probability zero [4, 5].", "",
         f"**Check.** Against central differences (step $10^{{-6}}$) at {d['n_checks']} random points $(b, x, w)$ "
-        f"with $x, w \\in \\mathbb{{R}}^{{{d['d']}}}$, the nearest at $\\lvert z\\rvert = {sci(d['min_distance_to_kink'])}$ "
+        f"with $x, w \\in \\mathbb{{R}}^{{{d['d']}}}$, the nearest at "
+        f"$\\lvert z\\rvert = {sci(d['min_distance_to_kink'])}$ "
         f"from the kink, the largest absolute difference is ${sci(d['max_abs_error'])}$.", "",
     ]
 

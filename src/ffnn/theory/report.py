@@ -14,7 +14,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
 from . import activation, backprop, capacity, optimisation, overfitting
