@@ -202,7 +202,8 @@ def _backprop_checks(d: dict) -> list[str]:
     ex = d["update_example"]
     return [
         "**Checked numerically.** The correct recursion and both mistakes are compared, over every weight and "
-        "bias of all three layers, with central differences (step $10^{-6}$, float64) on random networks "
+        "bias of all three layers, with central differences (FD; step $10^{-6}$, in double precision) on random "
+        "networks "
         "of shape $d$-$H^{[1]}$-$H^{[2]}$-$K$ and batches, by the relative error "
         "$\\lVert g - g_{\\mathrm{fd}}\\rVert / (\\lVert g\\rVert + \\lVert g_{\\mathrm{fd}}\\rVert)$, and the "
         "correct one also with PyTorch's automatic differentiation [7]:", "",
