@@ -72,6 +72,8 @@ def _capacity_learning(d: dict) -> list[str]:
                      f"| {num(mle6[t])} |" for t in d["terms"])
     kinds = [cv["kind"] for cv in d["restart_curvature"]]
     gap = abs(d["loss_end"] - d["loss_mle_quadratic"])
+    c0 = d["restart_curvature"][0]
+    rel_tol = sci(c0["tol"] / max(abs(v) for v in c0["eigenvalues"])).replace("1.0\\times ", "")
     f7 = figures.ref("capacity")
     return [
         f"**Learning it (measured, {f7}).** We draw {d['n_samples']:,} inputs $x \\sim \\mathcal N(0, I_2)$ and "
@@ -94,7 +96,7 @@ def _capacity_learning(d: dict) -> list[str]:
         figures.markdown("capacity"), "",
         f"**Where each start ends: the Hessian.** The loss is not convex in the weights. At each end point the "
         f"${d['n_parameters']}\\times{d['n_parameters']}$ Hessian of the loss (central differences of the exact "
-        "gradient) is diagonalised; an eigenvalue counts as zero below $10^{-7}$ times the largest. The loss "
+        f"gradient) is diagonalised; an eigenvalue counts as zero below ${rel_tol}$ times the largest. The loss "
         f"depends on the {d['n_parameters']} weights only through the 6 coefficients of the logit, so at a "
         f"minimum {d['flat_directions']} directions are flat. "
         + " ".join(_curvature_sentence(i, d) for i in range(len(kinds)))
@@ -181,8 +183,9 @@ def _backprop_chain_rule() -> list[str]:
 
 def _backprop_mistakes(d: dict) -> list[str]:
     return [
-        f"sympy confirms the $\\delta^{{[3]}}_k$ formula for $K = 3$: $\\partial L_n/\\partial a^{{[3]}}_k$ minus "
-        f"the formula simplifies to ${', '.join(d['delta3_residual'])}$ for $k = 1, 2, 3$.", "",
+        f"sympy confirms the $\\delta^{{[3]}}_k$ formula for $K = {len(d['delta3_residual'])}$: "
+        f"$\\partial L_n/\\partial a^{{[3]}}_k$ minus the formula simplifies to ${', '.join(d['delta3_residual'])}$ "
+        f"for $k = {', '.join(str(k) for k in range(1, len(d['delta3_residual']) + 1))}$.", "",
         "**Common mistakes.** Two hand derivations go wrong at the softmax:", "",
         "- *Treating the softmax's derivative as 1*, i.e. $\\delta^{[3]} = f - y$. That is the right delta for "
         "softmax with **cross-entropy**, where the Jacobian cancels; with the quadratic loss it does not.",
