@@ -84,7 +84,9 @@ def _complexity(r: dict, s: dict) -> list[str]:
         figures.markdown("schematic_complexity"), "",
         f"**How to read {f3}.** Complexity grows to the right (no scale: a sketch); error grows upward from the "
         "marked 0. The lower curve is the training error, the upper the test error, whose lowest point the "
-        "dashed vertical line passes through; left of it the model underfits, right of it it overfits.", "",
+        "dashed vertical line passes through; left of it the model underfits, right of it it overfits. With "
+        "measured errors, which are noisy, the line goes at the most complex model whose error is not measurably "
+        "above the lowest (below).", "",
         f"**Measured ({f4}).** Networks $784$-$H$-$10$ with $H$ = {', '.join(map(str, r['widths']))} hidden units, "
         f"each trained for {r['epochs']} epochs on the same {r['n']:,} images, of which {pct(r['noisy_fraction'])} "
         "carry a wrong label (replaced at random by another class): few images and wrong labels give a large "
