@@ -31,6 +31,8 @@ import uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+import numpy as np
+
 from ..config import ACTIVATIONS, LOSSES, SCHEDULE_NAMES, TrainConfig
 from ..errors import ConfigError, FfnnError
 
@@ -119,16 +121,12 @@ class TrainRequest:
 
 
 class _Shapes:
-    """What :func:`ffnn.experiment.make_config` reads of a split, known before it is loaded."""
+    """What :func:`ffnn.experiment.make_config` reads of a split (the input width, whether there is a
+    validation set), known before the child loads it."""
 
     def __init__(self, has_val: bool):
-        self.x = _Shape((0, N_INPUTS))
-        self.x_val = _Shape((0, N_INPUTS)) if has_val else None
-
-
-@dataclass(frozen=True)
-class _Shape:
-    shape: tuple
+        self.x = np.empty((0, N_INPUTS), dtype=np.float32)
+        self.x_val = self.x if has_val else None
 
 
 def defaults() -> dict:
@@ -335,8 +333,11 @@ class Trainer:
             return
         os.close(write_fd)
         job.state = "running"
-        job.process.stdin.write(json.dumps(job.request.to_job(self.limits.runs_dir)).encode())
-        job.process.stdin.close()
+        try:
+            job.process.stdin.write(json.dumps(job.request.to_job(self.limits.runs_dir)).encode())
+            job.process.stdin.close()
+        except OSError:
+            pass  # the child died at once; its reader reports how it ended
         threading.Thread(target=self._read, args=(job, read_fd), name=f"ffnn-train-{job.id}", daemon=True).start()
 
     def _read(self, job: Job, fd: int) -> None:

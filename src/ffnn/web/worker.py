@@ -145,12 +145,13 @@ class _Watch:
         return _finite(loss), float(np.mean(p.argmax(axis=1) == labels))
 
     def epoch_end(self, history) -> None:
-        record = {k: _finite(v[-1]) for k, v in history.history.items()}
-        dynamics = {}
-        for name in ("weight_norm", "grad_norm", "saturation"):
-            from ..dynamics import series
+        """After each epoch: its record, the latest dynamics per layer, the weights, the new diagnoses."""
+        from ..diagnosis import format_line
+        from ..dynamics import series
 
-            dynamics[name] = [_finite(values[-1]) for values in series(history.dynamics, name) if values]
+        record = {k: _finite(v[-1]) for k, v in history.history.items()}
+        dynamics = {name: [_finite(values[-1]) for values in series(history.dynamics, name) if values]
+                    for name in ("weight_norm", "grad_norm", "saturation")}
         picture = None
         try:
             picture = weights_png(self.model.export_weights()[0][0])
@@ -158,8 +159,6 @@ class _Watch:
             pass  # not a square number of inputs: no tiles
         self.emit("epoch", {**record, "epochs": self.config.epochs, "dynamics": dynamics, "weights": picture})
         for finding in history.diagnosis[self.reported:]:
-            from ..diagnosis import format_line
-
             self.emit("diagnosis", {**finding, "line": format_line(finding)})
         self.reported = len(history.diagnosis)
 
