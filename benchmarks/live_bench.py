@@ -10,7 +10,9 @@ event as it comes. Both write ordinary run directories.
 - **seconds per epoch**: the median of ``History["seconds"]`` (the training
   steps of an epoch, which for the page include scoring the latest batch
   and sending the progress events) over every epoch of every round; the
-  page's speed is ``ffnn train``'s seconds per epoch over its own.
+  page's speed is ``ffnn train``'s seconds per epoch over its own, overall
+  and round by round (the two turns of a round run back to back, so a busy
+  machine slows both about alike), and the fastest epoch of each.
 - **wall time**: from starting the command (or pressing Start) to the saved run.
 - **latency**: for every ``progress`` event, the time from the training
   process stamping it (right after its batch) to the page's
@@ -121,10 +123,16 @@ def main(argv=None) -> int:
     cli_s = statistics.median(s for t in cli for s in t["seconds"])
     page_s = statistics.median(s for t in page for s in t["seconds"])
     latency = [v for t in page for v in t["latency"]]
+    # Each round's two turns ran back to back, under about the same load from whatever else runs.
+    ratios = [statistics.median(c["seconds"]) / statistics.median(w["seconds"]) for c, w in zip(cli, page)]
     result = {
         "settings": {"backend": args.backend, "layer_sizes": [784, *HIDDEN, 10], "n_train": args.n_train,
                      "epochs": args.epochs, "batch_size": 32, "rounds": args.rounds},
         "cli_seconds_per_epoch": cli_s, "page_seconds_per_epoch": page_s, "page_speed": cli_s / page_s,
+        "page_speed_per_round": ratios, "page_speed_median_of_rounds": statistics.median(ratios),
+        "cli_min_seconds_per_epoch": min(s for t in cli for s in t["seconds"]),
+        "page_min_seconds_per_epoch": min(s for t in page for s in t["seconds"]),
+        "cli_epoch_seconds": [t["seconds"] for t in cli], "page_epoch_seconds": [t["seconds"] for t in page],
         "cli_wall": statistics.median(t["wall"] for t in cli), "page_wall": statistics.median(t["wall"] for t in page),
         "progress_events": len(latency),
         "latency_ms": {"p50": 1000 * percentile(latency, 0.5), "p95": 1000 * percentile(latency, 0.95),
@@ -137,6 +145,10 @@ def main(argv=None) -> int:
           f"{args.epochs} epochs, {args.rounds} rounds each")
     print(f"seconds per epoch: ffnn train {cli_s:.3f}, from the page {page_s:.3f}: "
           f"the page trains at {100 * cli_s / page_s:.0f}% of ffnn train's speed")
+    print(f"page speed round by round: {', '.join(f'{100 * r:.0f}%' for r in ratios)} "
+          f"(median {100 * statistics.median(ratios):.0f}%)")
+    print(f"fastest epoch: ffnn train {result['cli_min_seconds_per_epoch']:.3f} s, from the page "
+          f"{result['page_min_seconds_per_epoch']:.3f} s")
     print(f"wall time (median): ffnn train {result['cli_wall']:.1f} s, from the page {result['page_wall']:.1f} s")
     print(f"progress event to the page ({len(latency)} events): p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms, "
           f"max {lat['max']:.0f} ms")

@@ -5,6 +5,9 @@ MNIST images and writes an ordinary run directory, which then joins the
 served models.
 """
 import json
+import signal
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -209,12 +212,42 @@ def test_a_stop_keeps_the_finished_epochs_and_saves_a_complete_run(limits):
         assert httpx.get(f"{url}/api/train/{job_id}").json()["state"] == "stopped"
 
 
-def test_stopping_the_server_stops_the_job_and_saves_it(limits):
-    with background(Registry([]), limits=limits) as url:
-        job_id = httpx.post(f"{url}/api/train", json={**SMALL, "epochs": 30, "batch_size": 4}).json()["id"]
-        with stream(url, job_id) as response:
+def test_ctrl_c_on_the_server_stops_the_job_and_saves_it(tmp_path):
+    from ffnn.cli import main
+
+    served, runs_dir = tmp_path / "served", tmp_path / "runs"
+    assert main(["train", "--n-train", "500", "--epochs", "1", "--hidden", "8", "--out", str(served)]) == 0
+    proc = subprocess.Popen([sys.executable, "-m", "ffnn.cli", "serve", str(served), "--port", "0",
+                             "--runs-dir", str(runs_dir), "--max-epochs", "30"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("Serving numpy"), line + proc.stderr.read()
+        url = line.split(" on ")[1].split()[0].rstrip("/")
+        started = httpx.post(f"{url}/api/train", json={**SMALL, "epochs": 30, "batch_size": 4}, timeout=30)
+        with stream(url, started.json()["id"]) as response:
             next(e for e in events(response) if e["event"] == "progress")
-    runs = [p for p in limits.runs_dir.iterdir()]
+        proc.send_signal(signal.SIGINT)  # Ctrl-C in the server's terminal
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert f"Runs trained from the page go to {runs_dir}" in out and "stopped" in out and "Traceback" not in err
+    runs = list(runs_dir.iterdir())
     assert len(runs) == 1, runs
-    metrics = assert_complete(runs[0], limits.runs_dir)
+    metrics = assert_complete(runs[0], runs_dir)
     assert metrics["interrupted"] and metrics["epochs"] < 30
+
+
+def test_a_setting_only_the_loaded_images_can_refuse_ends_the_job_with_an_error(limits):
+    with background(Registry([]), limits=limits) as url:
+        # 5,000 validation images out of 2,000: known to be wrong only once the split is made, in the child
+        job_id = httpx.post(f"{url}/api/train", json={**SMALL, "val_size": 5000}).json()["id"]
+        with stream(url, job_id) as response:
+            received = list(events(response))
+        assert [e["event"] for e in received] == ["error"]
+        assert received[0]["data"]["field"] == "val_size" and "5000" in received[0]["data"]["message"]
+        job = httpx.get(f"{url}/api/train/{job_id}").json()
+        assert job["state"] == "failed" and job["error"] == received[0]["data"]["message"]
+        assert httpx.get(f"{url}/api/models").json() == []
+    assert not limits.runs_dir.exists() or not list(limits.runs_dir.iterdir())

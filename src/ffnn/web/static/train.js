@@ -67,12 +67,17 @@
       return;
     }
     if (!response.ok) {
-      const field = body.field && byId("train-form").querySelector(`[data-field="${CSS.escape(body.field)}"]`);
-      if (field) field.classList.add("invalid");
+      outline(body.field);
       status("Not started: " + body.error, null, true);
       return;
     }
     watch(body.id, body.settings);
+  }
+
+  // Outline the box of the setting `field` names (a bad one), if the form has it.
+  function outline(field) {
+    const box = field && byId("train-form").querySelector(`[data-field="${CSS.escape(field)}"]`);
+    if (box) box.classList.add("invalid");
   }
 
   async function stop() {
@@ -140,6 +145,7 @@
     });
     on("error", (d) => {
       finish("failed");
+      outline(d.field);  // a setting only the loaded images could refuse (a validation set too large)
       status("Training failed: " + d.message, null, true);
     });
   }
