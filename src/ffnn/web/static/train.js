@@ -93,7 +93,7 @@
     if (job && job.source) job.source.close();
     job = { id, epochs: settings.epochs, batches: 1, batch: [], epoch: [], layers: [] };
     const s = byId("train-status");
-    s.dataset.progress = "0";
+    s.dataset.progress = s.dataset.epochs = "0";
     delete s.dataset.name;
     delete s.dataset.runDir;
     byId("train-diagnoses").replaceChildren();
@@ -123,6 +123,7 @@
     });
     on("epoch", (d) => {
       job.epoch.push(d);
+      s.dataset.epochs = String(job.epoch.length);
       if (d.weights) {
         byId("train-weights").src = d.weights;
         byId("train-weights-epoch").textContent = `epoch ${d.epoch}`;
