@@ -21,7 +21,7 @@ with warnings.catch_warnings():  # Starlette 1.x would rather use httpx2; httpx 
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient  # noqa: E402
 
-import _web  # noqa: E402
+from helpers import web as _web  # noqa: E402
 from ffnn.runs import open_run  # noqa: E402
 from ffnn.web.app import create_app  # noqa: E402
 from ffnn.web.jobs import TrainLimits  # noqa: E402

@@ -62,6 +62,7 @@ def run(args) -> int:
     print(f"Serving {', '.join(registry.models)} from {', '.join(map(str, paths))} on {url(sock)} "
           f"(Ctrl-C stops)", flush=True)
     print(f"Runs trained from the page go to {runs_dir}", flush=True)
-    serve(registry, sock, limits)
+    # A torch run trained from the page is served from this process too.
+    serve(registry, sock, limits, on_new_run=lambda run_dir: one_torch_thread([run_dir]))
     print("ffnn serve: stopped", flush=True)
     return 0

@@ -92,14 +92,15 @@ def _predict(registry: Registry, data: bytes, inspect: str | None) -> dict:
 
 
 def create_app(registry: Registry, max_upload_bytes: int = MAX_UPLOAD_BYTES,
-               limits: TrainLimits | None = None) -> FastAPI:
+               limits: TrainLimits | None = None, on_new_run=None) -> FastAPI:
     """The ASGI app serving ``registry``; request bodies over ``max_upload_bytes`` get 413.
 
     ``limits`` bound what the page may train and say where its runs go
-    (default :class:`~ffnn.web.jobs.TrainLimits`); when the app shuts down, a
-    running training job is stopped and saved first.
+    (default :class:`~ffnn.web.jobs.TrainLimits`); ``on_new_run`` see
+    :class:`~ffnn.web.jobs.Trainer`. When the app shuts down, a running
+    training job is stopped and saved first.
     """
-    trainer = Trainer(registry, limits)
+    trainer = Trainer(registry, limits, on_new_run)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

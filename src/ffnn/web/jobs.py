@@ -33,8 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import ACTIVATIONS, LOSSES, SCHEDULE_NAMES, TrainConfig
+from ..config import ACTIVATIONS, LOSSES, SCHEDULES, TrainConfig
 from ..errors import ConfigError, FfnnError
+from ..functional import get_loss
 
 __all__ = ["TrainLimits", "TrainRequest", "parse_request", "installed_backends", "options", "Job", "Trainer",
            "Busy", "UnknownJob", "FIELDS", "N_INPUTS", "N_CLASSES", "MNIST_TRAIN"]
@@ -167,11 +168,13 @@ def parse_request(body, limits: TrainLimits) -> TrainRequest:
     if not isinstance(sizes, list) or len(sizes) < 2 or sizes[0] != N_INPUTS or sizes[-1] != N_CLASSES:
         raise ConfigError("layer_sizes", f"must be a list [{N_INPUTS}, hidden sizes..., {N_CLASSES}] "
                                          f"(MNIST's pixels and digits), got {sizes!r}")
-    # The loss rule of ffnn.experiment.check_backends, without importing a framework into the server;
-    # the worker calls check_backends itself.
-    if values["loss"] != "cross-entropy" and backend != "numpy" and values["loss"] in LOSSES:
-        raise ConfigError("loss", f"{values['loss']} is available in the numpy backend only; {backend} trains "
-                                  f"with cross-entropy")
+    # The loss rule of ffnn.experiment.check_backends, read from the same record, without importing a
+    # framework into the server; the worker calls check_backends itself.
+    loss = values["loss"]
+    if isinstance(loss, str) and loss in LOSSES and backend not in get_loss(loss).backends:
+        can = get_loss(loss).backends
+        raise ConfigError("loss", f"{loss} is available in the {' and '.join(can)} "
+                                  f"backend{'s' if len(can) > 1 else ''} only, not in {backend}")
     settings = {k: values[k] for k in ("epochs", "batch_size", "learning_rate", "loss", "activation",
                                       "momentum", "schedule", "seed", "early_stopping")}
     config = make_config(_Shapes(bool(spec.val_size)), hidden=tuple(sizes[1:-1]), **settings)
@@ -188,7 +191,7 @@ def parse_request(body, limits: TrainLimits) -> TrainRequest:
 def options(limits: TrainLimits) -> dict:
     """What the page's form offers: the installed backends, the choices, ``ffnn train``'s defaults, the bounds."""
     return {"backends": list(installed_backends()), "activations": list(ACTIVATIONS), "losses": list(LOSSES),
-            "schedules": list(SCHEDULE_NAMES), "defaults": defaults(),
+            "schedules": list(SCHEDULES), "defaults": defaults(),
             "limits": {"max_epochs": limits.max_epochs, "max_train": limits.max_train,
                        "max_width": limits.max_width}, "fields": list(FIELDS)}
 
@@ -278,12 +281,15 @@ class Trainer:
     """Runs the page's training jobs, one at a time, each in a child process.
 
     A finished run joins ``registry`` (and so the page's answers) as soon as
-    its directory is in place.
+    its directory is in place; ``on_new_run(run_dir)``, if given, is called
+    first (the program's chance to set up the process for it, as ``ffnn
+    serve`` puts PyTorch on one thread for a torch run).
     """
 
-    def __init__(self, registry, limits: TrainLimits | None = None):
+    def __init__(self, registry, limits: TrainLimits | None = None, on_new_run=None):
         self.registry = registry
         self.limits = limits or TrainLimits()
+        self.on_new_run = on_new_run
         self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self.closing = False
@@ -374,6 +380,8 @@ class Trainer:
     def _saved(self, job: Job, data: dict) -> None:
         job.run_dir = data.get("run_dir")
         try:
+            if self.on_new_run is not None:
+                self.on_new_run(job.run_dir)
             model = self.registry.add(job.run_dir)
         except (FfnnError, ValueError, OSError, ImportError) as exc:
             self._fail(job, f"the run was saved in {job.run_dir} but cannot be served: {exc}")

@@ -152,10 +152,6 @@ class Registry:
         while name in taken:
             i += 1
             name = f"{backend}-{i}"
-        if backend == "torch":
-            import torch
-
-            torch.set_num_threads(1)  # as ffnn.web.serve.one_torch_thread does for the runs served from the start
         model = Model.load(name, Path(run_dir))
         self.models = {**self.models, name: model}
         return model

@@ -52,15 +52,16 @@ def one_torch_thread(paths) -> None:
         torch.set_num_threads(1)
 
 
-def _server(registry, limits=None):
+def _server(registry, limits=None, on_new_run=None):
     import uvicorn
 
     from .app import create_app
 
     # log_config=None: uvicorn's dictConfig would close the logging handlers of whoever runs us.
     # timeout_graceful_shutdown: an event stream a client keeps open must not hold the server up for ever.
-    return uvicorn.Server(uvicorn.Config(create_app(registry, limits=limits), log_level="warning",
-                                         access_log=False, log_config=None, timeout_graceful_shutdown=3))
+    app = create_app(registry, limits=limits, on_new_run=on_new_run)
+    return uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, log_config=None,
+                                         timeout_graceful_shutdown=3))
 
 
 @contextlib.contextmanager
@@ -97,13 +98,13 @@ def url(sock: socket.socket) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
 
-def serve(registry, sock: socket.socket, limits=None) -> None:
+def serve(registry, sock: socket.socket, limits=None, on_new_run=None) -> None:
     """Serve ``registry`` on the listening ``sock`` until Ctrl-C (or SIGTERM) stops uvicorn.
 
     A training job started from the page is then stopped as Ctrl-C stops
     ``ffnn train`` and its run directory written before this returns.
     """
-    server = _server(registry, limits)
+    server = _server(registry, limits, on_new_run)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

@@ -141,7 +141,7 @@ class _Watch:
             p = F.forward(weights, x, self.config.activation)[-1]
             y = np.zeros_like(p)
             y[np.arange(len(idx)), labels] = 1
-            loss = float(F.LOSSES[self.config.loss][0](p, y))
+            loss = float(F.get_loss(self.config.loss).loss(p, y))
         return _finite(loss), float(np.mean(p.argmax(axis=1) == labels))
 
     def epoch_end(self, history) -> None:
