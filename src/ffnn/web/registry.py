@@ -169,7 +169,7 @@ class Registry:
     def predict(self, x: np.ndarray) -> list[dict]:
         """Every model's answer for one prepared image ``x`` (784,)."""
         out = []
-        for m in list(self.models.values()):
+        for m in self.models.values():
             p = m.probabilities(x)
             out.append({"name": m.name, "backend": m.backend, "prediction": int(np.argmax(p)),
                         "probabilities": [float(v) for v in p]})
