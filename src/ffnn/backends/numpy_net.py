@@ -1,7 +1,7 @@
 r"""The network from scratch in NumPy: forward pass, backpropagation and SGD by hand.
 
 For layer :math:`l` with input :math:`A_{l-1}` (samples as rows; :math:`A_0 = X`)
-and hidden activation :math:`f` (sigmoid, tanh or ReLU, from
+and hidden activation :math:`f` (sigmoid, tanh, ReLU or any other record in
 :data:`ffnn.functional.ACTIVATIONS`)::
 
     Z_l = A_{l-1} @ W_l + b_l          # (n, n_l)
@@ -31,20 +31,20 @@ import copy
 
 import numpy as np
 
-from .. import functional as F
 from ..config import TrainConfig
 from ..data import as_rows, one_hot
-from ..training import check_xy, fit_arrays
+from ..functional import get_activation, get_loss, softmax
+from ..training import check_xy
 from ..weights import check_weights, init_weights, load_weights, save_weights
 from . import model_path
+from .common import ArrayAPI, chunks, device_name, problem_set_names
 
 __all__ = ["BACKEND", "MODEL_FILE", "NeuralNetwork", "SGD", "build", "load"]
 
 BACKEND = "numpy"
 MODEL_FILE = "model.npz"
 
-_EVAL_CHUNK = 8192  # rows per forward pass when evaluating a whole set
-_RENAMED = {"layer_sizes": "layer_shapes", "seed": "random_state"}  # config name -> problem set's name
+_RENAMED = problem_set_names("layer_shapes")
 
 
 class SGD:
@@ -134,7 +134,7 @@ class _Workspace:
         return ws
 
 
-class NeuralNetwork:
+class NeuralNetwork(ArrayAPI):
     """A fully-connected classifier: sigmoid (or tanh, ReLU) hidden layers, softmax output.
 
     Parameters
@@ -170,6 +170,8 @@ class NeuralNetwork:
     history_ : History or None
         The record of the last ``fit``.
     """
+
+    BACKEND = BACKEND
 
     def __init__(self, layer_shapes=(784, 128, 64, 10), epochs=50, learning_rate=0.01, random_state=1,
                  batch_size=1, loss="mse", schedule="constant", early_stopping=None, monitor="val_loss",
@@ -224,7 +226,7 @@ class NeuralNetwork:
         x, y = data
         with np.errstate(over="ignore", invalid="ignore"):
             p = self._probabilities(x)
-            loss = F.LOSSES[self.train_config.loss][0](p, y)
+            loss = get_loss(self.train_config.loss).loss(p, y)
         return loss, float(np.mean(p.argmax(axis=1) == y.argmax(axis=1)))
 
     def export_weights(self):
@@ -249,20 +251,20 @@ class NeuralNetwork:
     def _probabilities(self, x):
         """P for ``x`` (n, n_inputs), computed in chunks so the hidden activations stay small."""
         sizes = self.train_config.layer_sizes
-        chunks = (x[s:s + _EVAL_CHUNK] for s in range(0, len(x), _EVAL_CHUNK))
+        parts = (x[rows] for rows in chunks(len(x)))
         return np.concatenate([self._forward(c, _Workspace(sizes, len(c), self.dtype, train=False))[-1]
-                               for c in chunks])
+                               for c in parts])
 
     def _forward(self, x, ws):
         """Outputs ``[A_1, ..., A_L]`` of every layer for ``x`` of shape (m, n_inputs), written into
         ``ws.activations`` (a :class:`_Workspace` of m rows); ``A_L`` is P."""
         last = len(self.weights_) - 1
-        f = F.ACTIVATIONS[self.train_config.activation][0]
+        f = get_activation(self.train_config.activation).forward
         acts, a = ws.activations, x
         for l, (W, b) in enumerate(self.weights_):
             z = np.matmul(a, W, out=acts[l])
             z += b
-            a = F.softmax(z, out=z, col=ws.col) if l == last else f(z, out=z)  # Z_l overwritten by A_l
+            a = softmax(z, out=z, col=ws.col) if l == last else f(z, out=z)  # Z_l overwritten by A_l
         return acts
 
     def _backward(self, x, y, ws, acts):
@@ -271,8 +273,8 @@ class NeuralNetwork:
         Written into ``ws.coef_grads`` (views of the flat ``ws.grads``), using ``ws.deltas`` and ``ws.scratch``.
         """
         grads = ws.coef_grads
-        dz = F.LOSSES[self.train_config.loss][1](acts[-1], y, out=ws.deltas[-1], tmp=ws.scratch[-1], col=ws.col)
-        backward = F.ACTIVATIONS[self.train_config.activation][1]
+        dz = get_loss(self.train_config.loss).grad(acts[-1], y, out=ws.deltas[-1], tmp=ws.scratch[-1], col=ws.col)
+        backward = get_activation(self.train_config.activation).backward
         for l in range(len(self.weights_) - 1, -1, -1):
             a_prev = x if l == 0 else acts[l - 1]
             dW, db = grads[l]
@@ -294,15 +296,9 @@ class NeuralNetwork:
         y = y.astype(self.dtype) if y.ndim == 2 else one_hot(y, self.train_config.n_classes, self.dtype)
         ws = _Workspace(self.train_config.layer_sizes, len(x), self.dtype)
         acts = self._forward(x, ws)
-        return F.LOSSES[self.train_config.loss][0](acts[-1], y), self._backward(x, y, ws, acts)
+        return get_loss(self.train_config.loss).loss(acts[-1], y), self._backward(x, y, ws, acts)
 
     # ------------------------------------------------------------- the API
-
-    def fit_arrays(self, x, y, x_val=None, y_val=None, verbose=1, on_epoch_end=None, stream=None):
-        """Train on arrays with :func:`ffnn.training.fit_arrays`; returns the :class:`ffnn.History`."""
-        self.history_ = fit_arrays(self, x, y, x_val, y_val, verbose=verbose, label=BACKEND,
-                                   on_epoch_end=on_epoch_end, stream=stream)
-        return self.history_
 
     def fit(self, x_train, y_train, x_val=None, y_val=None, verbose=1):
         """Train (the problem set's name); labels int or one-hot. Returns the History."""
@@ -338,7 +334,7 @@ class NeuralNetwork:
 
 def build(config: TrainConfig, device: str = "auto") -> NeuralNetwork:
     """A fresh :class:`NeuralNetwork` for ``config``; ``device`` must be ``"auto"`` or ``"cpu"``."""
-    if device not in ("auto", "cpu"):
+    if device_name(device) == "cuda":
         raise ValueError(f"the numpy backend runs on the CPU only: device must be 'auto' or 'cpu', got {device!r}")
     return NeuralNetwork(config=config)
 
