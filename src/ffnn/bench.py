@@ -82,7 +82,7 @@ MODES = {
     "full": dict(
         batch_sizes=(1, 32, 128),
         timing_samples={1: 2_000, 32: 60_000, 128: 60_000},
-        warmup_epochs=1, timed_epochs=10, settle_seconds=0.25,  # an even number: see _interleaved
+        warmup_epochs=1, timed_epochs=6, settle_seconds=0.25,  # an even number: see _interleaved
         accuracy=dict(epochs=25, batch_size=64, learning_rate=1.0, train_samples=60_000, test_samples=10_000),
     ),
     "quick": dict(
