@@ -1,0 +1,96 @@
+"""Where a NumPy backend training step spends its time: ``python benchmarks/step_budget.py [--batch-size 32]``.
+
+Runs the step of :class:`ffnn.backends.numpy_net.NeuralNetwork` operation by operation on full MNIST,
+with a clock between groups (gathering, the eight products, the elementwise forward, the loss gradient,
+the bias gradients, the activation derivatives, the SGD update), and prints CPU microseconds per step:
+the thread's own CPU time with OpenBLAS on one thread, so that other jobs on a shared machine do not
+count, the fastest of ``--epochs`` epochs. The table in the README's Benchmark section compares it with
+the same grouping applied to the step before issue 26 (commit 3872425).
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import ffnn  # noqa: F401
+except ImportError:  # a checkout that is not pip-installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+PARTS = ["gather", "products", "forward elementwise", "loss gradient", "bias gradients",
+         "backward elementwise", "SGD update"]
+
+
+def budget(batch_size: int, loss: str, epochs: int) -> dict:
+    from threadpoolctl import threadpool_limits
+
+    from ffnn.backends import numpy_net as N
+    from ffnn.config import TrainConfig
+    from ffnn.data import load_mnist, prepare_images
+    from ffnn.functional import get_activation, get_loss, softmax
+
+    threadpool_limits(1)
+    clock = time.thread_time
+    (x, y), _ = load_mnist()
+    sizes = (784, 128, 64, 10)
+    model = N.NeuralNetwork(config=TrainConfig(layer_sizes=sizes, batch_size=batch_size, seed=1, loss=loss))
+    X, Y = model.prepare_data(prepare_images(x), y)
+    ws = N._Workspace(sizes, batch_size, model.dtype)
+    params, weights = model._flat_params(), model.weights_
+    grad, act = get_loss(loss).grad, get_activation("sigmoid")
+    order = np.random.default_rng(0).permutation(len(X))
+    best = None
+    for _ in range(epochs):
+        T, steps = dict.fromkeys(PARTS, 0.0), 0
+        for start in range(0, len(X) - batch_size + 1, batch_size):
+            idx = order[start:start + batch_size]
+            t0 = clock()
+            xb = np.take(X, idx, axis=0, out=ws.x, mode="clip")
+            yb = np.take(Y, idx, axis=0, out=ws.y, mode="clip")
+            t1 = clock(); T["gather"] += t1 - t0  # noqa: E702
+            a, acts = xb, ws.activations
+            for l, (W, b) in enumerate(weights):
+                t0 = clock(); z = np.matmul(a, W, out=acts[l]); t1 = clock(); T["products"] += t1 - t0  # noqa: E702
+                z += b
+                a = softmax(z, out=z, col=ws.col) if l == len(weights) - 1 else act.forward(z, out=z)
+                T["forward elementwise"] += clock() - t1
+            t0 = clock()
+            dz = grad(acts[-1], yb, out=ws.deltas[-1], tmp=ws.scratch[-1], col=ws.col)
+            T["loss gradient"] += clock() - t0
+            for l in range(len(weights) - 1, -1, -1):
+                a_prev, (dW, db) = (xb if l == 0 else acts[l - 1]), ws.coef_grads[l]
+                t0 = clock(); np.dot(a_prev.T, dz, out=dW); t1 = clock(); T["products"] += t1 - t0  # noqa: E702
+                np.dot(ws.ones, dz, out=db); t0 = clock(); T["bias gradients"] += t0 - t1  # noqa: E702
+                if l:
+                    da = np.matmul(dz, weights[l][0].T, out=ws.deltas[l - 1])
+                    t1 = clock(); T["products"] += t1 - t0  # noqa: E702
+                    dz = act.backward(da, a_prev, out=da, tmp=ws.scratch[l - 1])
+                    T["backward elementwise"] += clock() - t1
+            t0 = clock(); model.optimizer.step([params], [ws.grads], 0.1); T["SGD update"] += clock() - t0  # noqa: E702
+            steps += 1
+        per_step = {k: 1e6 * v / steps for k, v in T.items()}
+        if best is None or sum(per_step.values()) < sum(best.values()):
+            best = per_step
+    return best
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--batch-size", type=int, default=32, help="samples per step (default: %(default)s)")
+    p.add_argument("--loss", default="cross-entropy", help="loss (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=2, help="epochs; the fastest is shown (default: %(default)s)")
+    args = p.parse_args(argv)
+    parts = budget(args.batch_size, args.loss, args.epochs)
+    print(f"batch {args.batch_size}, {args.loss}: CPU microseconds per step (one BLAS thread)\n")
+    print("| part | us/step |\n|---|---:|")
+    for k, v in parts.items():
+        print(f"| {k} | {v:.1f} |")
+    rest = sum(v for k, v in parts.items() if k != "products")
+    print(f"| everything but the products | {rest:.1f} |\n| total | {sum(parts.values()):.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
