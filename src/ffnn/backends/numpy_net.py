@@ -23,7 +23,9 @@ optimizer (:class:`SGD`) takes the step, in PyTorch's convention::
 
 Everything is vectorised over the batch and computed in the model's dtype
 (float32 by default) in buffers allocated once per epoch; ``batch_size=1`` is
-the problem set's per-sample SGD.
+the problem set's per-sample SGD. The weights of all layers are views into one
+flat array, and so are the gradients, so that the optimizer's step is a couple
+of passes over one array however deep the network.
 """
 from __future__ import annotations
 
@@ -83,15 +85,13 @@ class SGD:
             w -= g
 
 
-def _flat_layers(layer_sizes, dtype, flat=None):
-    """One flat array for the ``(W, b)`` of every layer, and those pairs as views into it.
+def _flat_layers(layer_sizes, dtype):
+    """A new flat array for the ``(W, b)`` of every layer, and those pairs as views into it.
 
-    ``W`` of shape (n_in, n_out) is followed by ``b`` of shape (n_out,), layer after layer;
-    a new array unless ``flat`` is given.
+    ``W`` of shape (n_in, n_out) is followed by ``b`` of shape (n_out,), layer after layer.
     """
     pairs = list(zip(layer_sizes, layer_sizes[1:]))
-    if flat is None:
-        flat = np.empty(sum(n_in * n_out + n_out for n_in, n_out in pairs), dtype=dtype)
+    flat = np.empty(sum(n_in * n_out + n_out for n_in, n_out in pairs), dtype=dtype)
     views, start = [], 0
     for n_in, n_out in pairs:
         W = flat[start:start + n_in * n_out].reshape(n_in, n_out)
