@@ -544,7 +544,7 @@ def test_plots_use_class_names(monkeypatch, tmp_path):
     from ffnn.data import FASHION_MNIST_CLASSES
 
     figures = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig))
+    monkeypatch.setattr(plots, "save_png", lambda fig, path: figures.append(fig))
     images = np.zeros((4, 784))
     plots.plot_misclassified(images, [7, 5, 1, 9], [5, 5, 3, 7], tmp_path / "m.png",
                              title="Misclassified test images (true -> predicted)", classes=FASHION_MNIST_CLASSES)
