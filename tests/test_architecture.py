@@ -7,7 +7,8 @@ submodule ``x`` if there is one, else to the package (its ``__init__``).
 
 Checked: no import cycle inside ``ffnn``; nothing outside ``ffnn/cli/``
 imports ``ffnn.cli``; no module imports another module's ``_private`` name;
-every module imports only from its own layer or the layers below it.
+every module imports only from its own layer or the layers below it. And in
+``tests/``: no test file imports another (shared helpers live in ``tests/helpers/``).
 """
 import ast
 from pathlib import Path
@@ -152,3 +153,21 @@ def test_imports_go_down_the_layers():
            for name, imports in GRAPH.items() for target, _, line in imports
            if target in MODULES and _layer(target) > _layer(name)]
     assert not bad, "imports from a higher layer: " + "; ".join(bad)
+
+
+def test_no_test_file_imports_another():
+    """What tests share lives in tests/helpers/ or conftest.py, never in another test file."""
+    tests = Path(__file__).resolve().parent
+    names = {p.stem for p in tests.glob("*.py")} - {"conftest"}
+    bad = []
+    for path in sorted(tests.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                found = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                found = [node.module or ""]
+            else:
+                continue
+            bad += [f"{path.name} (line {node.lineno}) imports {m}" for m in found
+                    if m.split(".")[0] in names or m.split(".")[0] == "tests"]
+    assert not bad, "; ".join(bad)
