@@ -25,10 +25,11 @@ __all__ = ["FORMAT", "Space", "TuneSpec", "identity", "difference", "identity_fr
 
 FORMAT = 2
 
-#: Learning-rate range searched (log scale) for each loss.
+#: Learning-rate range searched (log scale) for each loss; a loss not named here gets cross-entropy's.
 LR_RANGES = {"cross-entropy": (0.01, 10.0), "mse": (0.1, 100.0)}
-#: Starting rates searched (integers, log scale) with the time-based schedule, which drops by 1 per step.
-TIME_BASED_LR_RANGE = (1, 20)
+#: Starting rates searched (integers, log scale) with a schedule that needs an integer rate
+#: (``integer_rate`` in its record: time-based, which drops by 1 per step).
+INTEGER_LR_RANGE = (1, 20)
 #: Batch sizes searched.
 BATCH_SIZES = (8, 16, 32, 64, 128)
 DEFAULT_STUDY = "ffnn"
@@ -62,10 +63,12 @@ class Space:
     def make(cls, loss: str, schedule: str, lr_range=None, batch_sizes=None, lr=None, batch_size=None) -> "Space":
         """The space for ``loss`` and ``schedule``: ``lr_range`` and ``batch_sizes`` searched (``None``: the
         defaults, :data:`LR_RANGES` by loss and :data:`BATCH_SIZES`), unless ``lr`` or ``batch_size`` fix one."""
-        integer_lr = schedule == "time-based"
-        low, high = lr_range or (TIME_BASED_LR_RANGE if integer_lr else LR_RANGES[loss])
+        from ..schedules import get_schedule
+
+        integer_lr = get_schedule(schedule).integer_rate
+        low, high = lr_range or (INTEGER_LR_RANGE if integer_lr else LR_RANGES.get(loss, LR_RANGES["cross-entropy"]))
         if integer_lr and not (float(low).is_integer() and float(high).is_integer()):
-            raise ConfigError("lr_range", f"must be integers with the time-based schedule, got {low},{high}")
+            raise ConfigError("lr_range", f"must be integers with the {schedule} schedule, got {low},{high}")
         return cls(lr_range=(low, high), batch_sizes=tuple(batch_sizes or BATCH_SIZES),
                    integer_lr=integer_lr, fixed_lr=lr, fixed_batch_size=batch_size)
 
