@@ -31,6 +31,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..errors import SearchError
+from ..format import pct
 from .spec import BATCH_SIZES, DEFAULT_STUDY, LR_RANGES, Space, difference, identity, identity_from_v1
 
 __all__ = ["Space", "SearchError", "LR_RANGES", "BATCH_SIZES", "open_study", "search", "worker_id",
@@ -226,7 +227,7 @@ def _print_trial(study, trial) -> None:
     value = trial.value if trial.value is not None else (trial.intermediate_values or {}).get(
         max(trial.intermediate_values or [0]), math.nan)
     print(f"trial {trial.number} {trial.state.name.lower()}: {params}: validation accuracy "
-          f"{100 * value:.2f}% after {trial.user_attrs.get('epochs', 0)} epochs", flush=True)
+          f"{pct(value)} after {trial.user_attrs.get('epochs', 0)} epochs", flush=True)
 
 
 def _sampler_seed(spec, n_before: int, index: int) -> int:
