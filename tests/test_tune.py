@@ -213,6 +213,27 @@ def test_creating_the_schema_is_retried_only_when_processes_race():
     assert len(calls) == 1
 
 
+def test_sqlite_transactions_take_the_write_lock_before_reading(tmp_path):
+    # Two workers must not both read a trial as WAITING and both take it: on SQLite every transaction of the
+    # storage begins with the file's write lock, so even a read waits while another process holds it.
+    import sqlite3
+    import threading
+
+    path = tmp_path / "study.db"
+    storage = search.open_storage(f"sqlite:///{path}")
+    study = optuna.create_study(storage=storage, study_name="s", direction="maximize")
+    study.enqueue_trial({"learning_rate": 1.0})
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another worker, in the middle of taking a trial
+    done = threading.Event()
+    reader = threading.Thread(target=lambda: (study.get_trials(deepcopy=False), done.set()), daemon=True)
+    reader.start()
+    assert not done.wait(1.0), "the storage read while another process held the write lock"
+    other.execute("COMMIT")
+    assert done.wait(60)
+    other.close()
+
+
 def test_tune_png_without_a_finished_trial(tmp_path):
     from ffnn.tune import report
 
