@@ -1,0 +1,76 @@
+"""The fixed inputs and settings of ``ffnn check``'s probes (the same for every submission).
+
+The ``*.learns`` protocol, one for each network, on the bundled MNIST (read
+here, in the checking process, and handed to the child as arrays):
+
+- data: the first :data:`N_IMAGES` training images, the first :data:`N_TRAIN`
+  to train on and the rest to validate, as the course's notebook splits its
+  first 1,000 images 80/20; pixels scaled to [0, 1] as flat 784-vectors
+  (PyTorch: [-1, 1], as the course normalises them; Keras: 28x28 images when the
+  team's model takes only those);
+- scratch: ``NeuralNetwork([784, 32, 10], learning_rate=1.5)``, the course's
+  rate, one sample per step, :data:`SCRATCH_EPOCHS` epochs;
+- torch: ``NeuralNetworkTorch([784, 32, 10], learning_rate=1.5)``, the team's
+  own ``_forward_pass``/``_backward_pass``/``_update_weights`` in the template's
+  loop (zero_grad, forward, backward, update), batches of :data:`TORCH_BATCH`,
+  :data:`TORCH_EPOCHS` epochs;
+- tf: ``NeuralNetworkTf([784, 32, 10])`` and the team's
+  ``compile_and_fit(learning_rate=0.5, batch_size=TF_BATCH)``, :data:`TF_EPOCHS` epochs;
+- passed: the validation accuracy after the last epoch is at least
+  :data:`LEARNS_ACCURACY` (chance is 10%). A correct network of each kind
+  reaches 75-85% here in about a second.
+
+The accuracy is computed here from the outputs the network gives for the
+validation images, not taken from the team's own ``compute_accuracy``.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+__all__ = ["N_IMAGES", "N_TRAIN", "LEARNS_ACCURACY", "learning_data", "probe_samples"]
+
+N_IMAGES = 1000
+N_TRAIN = 800
+LEARNS_ACCURACY = 0.5
+
+SCRATCH_SIZES = (784, 32, 10)
+SCRATCH_RATE = 1.5
+SCRATCH_EPOCHS = 2
+
+TORCH_SIZES = (784, 32, 10)
+TORCH_RATE = 1.5
+TORCH_BATCH = 1
+TORCH_EPOCHS = 2
+
+TF_SIZES = (784, 32, 10)
+TF_RATE = 0.5
+TF_BATCH = 16
+TF_EPOCHS = 3
+
+#: The sizes of the small networks whose forward and backward passes are compared with the reference:
+#: two hidden layers, so a mistake in passing the error back through a hidden layer shows.
+PROBE_SIZES = (784, 16, 12, 10)
+PROBE_RATE = 0.1
+
+
+@functools.lru_cache(maxsize=1)
+def learning_data():
+    """``(x, labels)``: the first :data:`N_IMAGES` MNIST training images, float64 (n, 784) in [0, 1], int64."""
+    from ffnn.data import load_dataset, prepare_images
+
+    (x, y), _ = load_dataset("mnist")
+    return prepare_images(x[:N_IMAGES]).astype(np.float64), y[:N_IMAGES].astype(np.int64)
+
+
+def probe_samples(n: int = 8):
+    """``(x, labels)`` of ``n`` validation images for the forward, backward and predict probes."""
+    x, y = learning_data()
+    return x[N_TRAIN:N_TRAIN + n], y[N_TRAIN:N_TRAIN + n]
+
+
+def one_hot(labels, k: int = 10):
+    out = np.zeros((len(labels), k))
+    out[np.arange(len(labels)), labels] = 1.0
+    return out
