@@ -169,3 +169,14 @@ def test_csv_has_a_row_per_submission_and_a_column_per_check(tmp_path):
     # Ids the order does not know still get a column, after the known ones.
     extra = SubmissionResult("p", [Check("tf.new", "pass", "m")])
     assert to_csv([extra], order=IDS).splitlines()[0].endswith("tf.new,mistakes")
+
+
+def test_skipped_checks_of_a_part_share_one_line_and_count_as_skipped():
+    result = SubmissionResult("p", [Check("torch.architecture", "skip", "not asked for"),
+                                    Check("torch.predict", "skip", "not asked for"),
+                                    Check("tf.loss", "skip", "network_tensorflow.py is missing"),
+                                    Check("notebook.team", "pass", "ok")])
+    lines = render_terminal([result]).splitlines()
+    assert [line.split()[:2] for line in lines[1:4]] == [["SKIP", "torch.*"], ["SKIP", "tf.loss"], ["PASS", "notebook.team"]]
+    assert "(2 checks)  not asked for" in lines[1]
+    assert lines[-1].strip() == "1 passed, 0 failed, 0 could not run, 3 skipped"

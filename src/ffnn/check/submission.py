@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import shutil
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -142,11 +143,14 @@ def check_submission(path, parts=None, timeout: float = 120.0, memory_bytes: int
     return SubmissionResult(str(path), checks)
 
 
-def check_submissions(paths, jobs: int = 1, **kwargs) -> list:
+def check_submissions(paths, jobs: int = 1, on_result=None, **kwargs) -> list:
     """:func:`check_submission` for each path, ``jobs`` at a time; results in the order of ``paths``.
 
     Every part of every submission runs in its own child with fixed seeds and
-    inputs, so the results do not depend on ``jobs``.
+    inputs, so the results do not depend on ``jobs``. ``on_result``, if
+    given, is called with each :class:`SubmissionResult` as soon as it is
+    finished (the progress line of ``ffnn check``), from the thread that
+    checked it, one call at a time.
     """
     paths = list(paths)
     if not (isinstance(jobs, int) and jobs >= 1):
@@ -154,10 +158,18 @@ def check_submissions(paths, jobs: int = 1, **kwargs) -> list:
     kwargs = {**kwargs, "log": _once(kwargs.get("log"))}
     resolve(kwargs.get("sandbox", "auto"), kwargs["log"])  # refuses (or says so) once, before any run
     protocol.learning_data()  # loaded once here, not by each thread
+    lock = threading.Lock()
+
+    def one(path):
+        result = check_submission(path, **kwargs)
+        if on_result is not None:
+            with lock:
+                on_result(result)
+        return result
     if jobs == 1 or len(paths) < 2:
-        return [check_submission(p, **kwargs) for p in paths]
+        return [one(p) for p in paths]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(lambda p: check_submission(p, **kwargs), paths))
+        return list(pool.map(one, paths))
 
 
 def _once(log):

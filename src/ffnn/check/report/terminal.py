@@ -59,21 +59,42 @@ def submission_line(result) -> str:
     return f"checked {result.path}: {summary_text(result.summary)}"
 
 
+def _rows(checks) -> list:
+    """``(status, name, check)`` per line: skipped checks in a row with one message share one line."""
+    rows = []
+    for check in checks:
+        last = rows[-1] if rows else None
+        if check.status == "skip" and last and last[0] == "skip" and last[2][-1].message == check.message:
+            last[2].append(check)
+        else:
+            rows.append((check.status, None, [check]))
+    named = []
+    for status, _, group in rows:
+        if len(group) == 1:
+            c = group[0]
+            named.append((status, c.id + (f" [{c.mistake}]" if c.mistake else ""), c))
+        else:
+            prefixes = {c.id.split(".")[0] for c in group}
+            first = f"{prefixes.pop()}.*" if len(prefixes) == 1 else f"{group[0].id}…"
+            named.append((status, f"{first} ({len(group)} checks)", group[0]))
+    return named
+
+
 def render_terminal(results, colour: bool = False) -> str:
     """The terminal report of ``results`` (a list of SubmissionResult) as one string."""
     blocks = []
     for result in results:
-        width = max((len(c.id) + (len(c.mistake) + 3 if c.mistake else 0) for c in result.checks), default=0)
+        rows = _rows(result.checks)
+        width = max((len(name) for _, name, _ in rows), default=0)
         lines = [f"{result.path}"]
-        for check in result.checks:
-            name = check.id + (f" [{check.mistake}]" if check.mistake else "")
-            label = _paint(f"{_LABELS[check.status]:<5}", check.status, colour)
+        for status, name, check in rows:
+            label = _paint(f"{_LABELS[status]:<5}", status, colour)
             line = f"  {label}  {name:<{width}}  {check.message}"
             evidence = format_evidence(check.evidence, EVIDENCE_CHARS)
             if evidence:
                 line += f"  ({evidence})"
             lines.append(line)
-            if check.hint and check.status in ("fail", "error"):
+            if check.hint and status in ("fail", "error"):
                 lines.append(f"  {'':5}  {'':<{width}}  hint: {check.hint}")
         lines.append(f"  {summary_text(result.summary)}")
         blocks.append("\n".join(lines))
