@@ -95,7 +95,7 @@ def test_a_team_comment_further_down_is_found_but_fails(tmp_path):
     team = checks["notebook.team"]
     assert team.status == "fail"
     assert team.evidence["found_in_cell"] == 5
-    assert "Cell 5" in team.message
+    assert "cell 5" in team.message
     assert "Ada" not in repr(team.to_dict())
 
 

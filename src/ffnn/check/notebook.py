@@ -293,15 +293,15 @@ def _plots(parsed: _Notebook) -> Check:
     missing = [n for n in NETWORKS if images[n] == 0]
     if not missing:
         return Check("notebook.plots", "pass",
-                     "The notebook shows a plot in each network's part ("
-                     + ", ".join(f"{n}: {images[n]}" for n in NETWORKS) + ").", evidence)
+                     "the notebook shows a plot in each network's part ("
+                     + ", ".join(f"{n}: {images[n]}" for n in NETWORKS) + ")", evidence)
     if not any(cell.has_outputs for cell in parsed.cells):
-        message = "The notebook has no saved outputs at all: it was saved without running its cells."
+        message = "the notebook has no saved outputs at all: it was saved without running its cells"
     elif total == 0:
-        message = "The notebook shows no plot at all."
+        message = "the notebook shows no plot at all"
     else:
-        message = (f"No plot in the {_join(missing)} part of the notebook "
-                   f"({total} plot{'s' if total != 1 else ''} elsewhere).")
+        message = (f"no plot in the {_join(missing)} part of the notebook "
+                   f"({total} plot{'s' if total != 1 else ''} elsewhere)")
     return Check("notebook.plots", "fail", message, evidence,
                  hint="Plot training and validation accuracy per epoch for each of the three networks "
                       "(e.g. plt.plot(history['accuracy']) and plt.plot(history['val_accuracy'])), "
@@ -340,16 +340,16 @@ def _progress(parsed: _Notebook) -> Check:
     missing = [n for n in NETWORKS if evidence[n] is None]
     tail = ""
     if no_val:
-        tail += f" No validation accuracy printed for {_join(no_val)}."
+        tail += f"; no validation accuracy printed for {_join(no_val)}"
     if notes:
-        tail += " Note: " + "; ".join(notes) + "."
+        tail += "; note: " + "; ".join(notes)
     if not missing:
         summary = ", ".join(f"{n} {evidence[n]['epochs']} epochs" for n in NETWORKS)
-        return Check("notebook.progress", "pass", f"Per-epoch progress is printed for every network ({summary})."
+        return Check("notebook.progress", "pass", f"per-epoch progress is printed for every network ({summary})"
                      + tail, evidence)
     found = f" (found for {_join(printed)})" if printed else ""
     return Check("notebook.progress", "fail",
-                 f"No printed per-epoch progress for {_join(missing)}{found}." + tail, evidence,
+                 f"no printed per-epoch progress for {_join(missing)}{found}" + tail, evidence,
                  hint="Keep the printed training output in the notebook: fit() prints one line per epoch with "
                       "training and validation accuracy; run all cells and save the notebook with its outputs.")
 
@@ -381,17 +381,17 @@ def _team(nb) -> Check:
     complete = top["team_number"] and top["names"] and top["matriculation_numbers"] > 0
     if complete:
         return Check("notebook.team", "pass",
-                     f"The top of the notebook names the team number, the members' names and "
+                     f"the top of the notebook names the team number, the members' names and "
                      f"{top['matriculation_numbers']} matriculation number"
-                     f"{'s' if top['matriculation_numbers'] != 1 else ''}.", evidence)
+                     f"{'s' if top['matriculation_numbers'] != 1 else ''}", evidence)
     missing = [label for key, label in (("team_number", "the team number"), ("names", "the members' names"),
                                         ("matriculation_numbers", "matriculation numbers")) if not top[key]]
-    message = f"The comment at the top of the notebook lacks {_join(missing)}."
+    message = f"the comment at the top of the notebook lacks {_join(missing)}"
     for i, cell in enumerate(cells[first_code + 1:], start=first_code + 1):
         later = _team_parts(_comment_text(cell))
         if later["team_number"] and later["names"] and later["matriculation_numbers"]:
             evidence["found_in_cell"] = i
-            message += f" Cell {i} has them: move that comment to the top."
+            message += f"; cell {i} has them: move that comment to the top"
             break
     return Check("notebook.team", "fail", message, evidence,
                  hint="Start the notebook with a comment (a markdown cell or # lines in the first cell) "
@@ -416,12 +416,12 @@ def check_notebook(folder) -> list:
     """
     path = Path(folder) / NOTEBOOK
     if not path.is_file():
-        return _all("fail", f"{NOTEBOOK} is missing from the submission.", {"file": NOTEBOOK},
+        return _all("fail", f"{NOTEBOOK} is missing from the submission", {"file": NOTEBOOK},
                     hint=f"Hand in the executed notebook {NOTEBOOK} (run all cells, then save it).")
     size = path.stat().st_size
     if size > MAX_BYTES:
         return _all("error", f"{NOTEBOOK} is {size / 2**20:.0f} MiB, too large to read "
-                    f"(the limit is {MAX_BYTES >> 20} MiB).", {"file": NOTEBOOK, "bytes": size})
+                    f"(the limit is {MAX_BYTES >> 20} MiB)", {"file": NOTEBOOK, "bytes": size})
     try:
         import nbformat  # lazily: only the notebook part needs it
         nb = nbformat.read(path, as_version=4, capture_validation_error={})
@@ -431,7 +431,7 @@ def check_notebook(folder) -> list:
                     hint="Open the notebook in Jupyter and save it again; if it does not open, hand in "
                          "a fresh copy.")
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
-        return _all("error", f"{NOTEBOOK} is not a readable notebook: it has no list of cells.",
+        return _all("error", f"{NOTEBOOK} is not a readable notebook: it has no list of cells",
                     {"file": NOTEBOOK})
     parsed = _parse(nb)
     return [_plots(parsed), _progress(parsed), _team(nb)]
