@@ -180,3 +180,15 @@ def test_skipped_checks_of_a_part_share_one_line_and_count_as_skipped():
     assert [line.split()[:2] for line in lines[1:4]] == [["SKIP", "torch.*"], ["SKIP", "tf.loss"], ["PASS", "notebook.team"]]
     assert "(2 checks)  not asked for" in lines[1]
     assert lines[-1].strip() == "1 passed, 0 failed, 0 could not run, 3 skipped"
+
+
+def test_checks_that_say_the_same_thing_share_a_line_and_a_markdown_section():
+    same = dict(message="MNIST_classification.ipynb is missing", evidence={"file": "x"}, hint="hand it in")
+    result = SubmissionResult("subs/t", [Check(i, "fail", **same) for i in
+                                         ("notebook.plots", "notebook.progress", "notebook.team")])
+    lines = render_terminal([result]).splitlines()
+    assert lines[1].split()[:4] == ["FAIL", "notebook.*", "(3", "checks)"]
+    assert lines[2].strip() == "hint: hand it in" and len(lines) == 4
+    page = markdown_page(result)
+    assert page.count("### ") == 1 and "### `notebook.*` (3 checks)" in page
+    assert "**0 of 3 checks passed**; 3 failed" in page

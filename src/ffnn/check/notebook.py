@@ -303,9 +303,9 @@ def _plots(parsed: _Notebook) -> Check:
         message = (f"no plot in the {_join(missing)} part of the notebook "
                    f"({total} plot{'s' if total != 1 else ''} elsewhere)")
     return Check("notebook.plots", "fail", message, evidence,
-                 hint="Plot training and validation accuracy per epoch for each of the three networks "
+                 hint="plot training and validation accuracy per epoch for each of the three networks "
                       "(e.g. plt.plot(history['accuracy']) and plt.plot(history['val_accuracy'])), "
-                      "run all cells and save the notebook with its outputs.")
+                      "run all cells and save the notebook with its outputs")
 
 
 def _progress(parsed: _Notebook) -> Check:
@@ -350,8 +350,8 @@ def _progress(parsed: _Notebook) -> Check:
     found = f" (found for {_join(printed)})" if printed else ""
     return Check("notebook.progress", "fail",
                  f"no printed per-epoch progress for {_join(missing)}{found}" + tail, evidence,
-                 hint="Keep the printed training output in the notebook: fit() prints one line per epoch with "
-                      "training and validation accuracy; run all cells and save the notebook with its outputs.")
+                 hint="keep the printed training output in the notebook: fit() prints one line per epoch with "
+                      "training and validation accuracy; run all cells and save the notebook with its outputs")
 
 
 def _comment_text(cell: dict) -> str:
@@ -394,8 +394,8 @@ def _team(nb) -> Check:
             message += f"; cell {i} has them: move that comment to the top"
             break
     return Check("notebook.team", "fail", message, evidence,
-                 hint="Start the notebook with a comment (a markdown cell or # lines in the first cell) "
-                      "giving the team number and, for each member, the name and matriculation number.")
+                 hint="start the notebook with a comment (a markdown cell or # lines in the first cell) "
+                      "giving the team number and, for each member, the name and matriculation number")
 
 
 def _join(items) -> str:
@@ -417,7 +417,7 @@ def check_notebook(folder) -> list:
     path = Path(folder) / NOTEBOOK
     if not path.is_file():
         return _all("fail", f"{NOTEBOOK} is missing from the submission", {"file": NOTEBOOK},
-                    hint=f"Hand in the executed notebook {NOTEBOOK} (run all cells, then save it).")
+                    hint=f"hand in the executed notebook {NOTEBOOK} (run all cells, then save it)")
     size = path.stat().st_size
     if size > MAX_BYTES:
         return _all("error", f"{NOTEBOOK} is {size / 2**20:.0f} MiB, too large to read "
@@ -428,8 +428,8 @@ def check_notebook(folder) -> list:
     except Exception as exc:  # nbformat raises several types for a broken file; all mean "unreadable"
         reason = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else type(exc).__name__
         return _all("error", f"{NOTEBOOK} is not a readable notebook: {reason}", {"file": NOTEBOOK},
-                    hint="Open the notebook in Jupyter and save it again; if it does not open, hand in "
-                         "a fresh copy.")
+                    hint="open the notebook in Jupyter and save it again; if it does not open, hand in "
+                         "a fresh copy")
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         return _all("error", f"{NOTEBOOK} is not a readable notebook: it has no list of cells",
                     {"file": NOTEBOOK})

@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ... import __version__
 from ...atomic import atomic_write_text
-from .terminal import format_evidence
+from .terminal import format_evidence, group_checks
 
 __all__ = ["markdown_page", "page_names", "write_markdown"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]", "|": "\\|"})
+_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]", "|": "\\|",
+                         "_": "\\_", "*": "\\*", "`": "\\`"})
 
 
 def _text(text) -> str:
@@ -56,6 +58,14 @@ def page_names(paths) -> list:
     return names
 
 
+def _heading(name: str, check) -> str:
+    """A check's name in a heading: its id in code and its mistake, or a group's ``part.*`` and count."""
+    if name.startswith(check.id):
+        return _code(check.id) + (f" ({_text(check.mistake)})" if check.mistake else "")
+    base, _, count = name.partition(" ")
+    return f"{_code(base)} {_text(count)}"
+
+
 def _counted(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -70,15 +80,15 @@ def markdown_page(result) -> str:
     else:
         lines.append(f"**{summary['pass']} of {_counted(ran, 'check')} passed**; {summary['fail']} failed, "
                      f"{summary['error']} could not run, {summary['skip']} not checked.")
-    by_status = {s: [c for c in result.checks if c.status == s] for s in ("fail", "error", "pass", "skip")}
+    by_status = {s: group_checks([c for c in result.checks if c.status == s])
+                 for s in ("fail", "error", "pass", "skip")}
     sections = (("fail", "What to fix"), ("error", "What could not be checked"))
     for status, title in sections:
         if not by_status[status]:
             continue
         lines += ["", f"## {title}"]
-        for check in by_status[status]:
-            heading = _code(check.id) + (f" ({_text(check.mistake)})" if check.mistake else "")
-            lines += ["", f"### {heading}", "", _text(check.message)]
+        for name, (check, *_) in by_status[status]:
+            lines += ["", f"### {_heading(name, check)}", "", _text(check.message)]
             evidence = format_evidence(check.evidence)
             bullets = ([f"- Evidence: {_code(evidence)}"] if evidence else []) + \
                       ([f"- What to change: {_text(check.hint)}"] if check.hint else [])
@@ -86,13 +96,11 @@ def markdown_page(result) -> str:
                 lines += ["", *bullets]
     if by_status["pass"]:
         lines += ["", "## Passed", "", "| Check | What we found |", "|---|---|"]
-        lines += [f"| {_code(c.id)} | {_text(c.message)} |" for c in by_status["pass"]]
+        lines += [f"| {_code(c.id)} | {_text(c.message)} |" for c in result.checks if c.status == "pass"]
     if by_status["skip"]:
         lines += ["", "## Not checked", ""]
-        lines += [f"- {_code(c.id)}: {_text(c.message)}" for c in by_status["skip"]]
-    lines += ["", "---", "",
-              "*Checked with `ffnn check`: the team's code ran in a sandboxed child process, and every "
-              "comparison was made against ffnn's own reference implementation.*"]
+        lines += [f"- {_heading(name, check)}: {_text(check.message)}" for name, (check, *_) in by_status["skip"]]
+    lines += ["", "---", "", f"*Written by `ffnn check` (ffnn {__version__}).*"]
     return "\n".join(lines) + "\n"
 
 

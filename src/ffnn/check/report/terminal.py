@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 
-__all__ = ["render_terminal", "submission_line", "format_evidence", "use_colour"]
+__all__ = ["render_terminal", "submission_line", "format_evidence", "use_colour", "group_checks"]
 
 _COLOURS = {"pass": "32", "fail": "31", "error": "33", "skip": "2"}  # green, red, yellow, dim
 _LABELS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skip": "SKIP"}
@@ -59,24 +59,33 @@ def submission_line(result) -> str:
     return f"checked {result.path}: {summary_text(result.summary)}"
 
 
-def _rows(checks) -> list:
-    """``(status, name, check)`` per line: skipped checks in a row with one message share one line."""
-    rows = []
+def _same(a, b) -> bool:
+    return (a.status, a.message, a.hint, a.mistake, a.evidence) == (b.status, b.message, b.hint, b.mistake,
+                                                                    b.evidence)
+
+
+def group_checks(checks) -> list:
+    """``(name, checks)`` per report line: checks in a row that say the same thing share one line.
+
+    The checks of a part not asked for, or the three notebook checks of a
+    missing notebook, become ``"torch.* (5 checks)"``; a single check is
+    named by its id and the catalogue name of its mistake, if any.
+    """
+    groups = []
     for check in checks:
-        last = rows[-1] if rows else None
-        if check.status == "skip" and last and last[0] == "skip" and last[2][-1].message == check.message:
-            last[2].append(check)
+        if groups and _same(groups[-1][-1], check):
+            groups[-1].append(check)
         else:
-            rows.append((check.status, None, [check]))
+            groups.append([check])
     named = []
-    for status, _, group in rows:
+    for group in groups:
+        c = group[0]
         if len(group) == 1:
-            c = group[0]
-            named.append((status, c.id + (f" [{c.mistake}]" if c.mistake else ""), c))
+            named.append((c.id + (f" [{c.mistake}]" if c.mistake else ""), group))
         else:
-            prefixes = {c.id.split(".")[0] for c in group}
-            first = f"{prefixes.pop()}.*" if len(prefixes) == 1 else f"{group[0].id}…"
-            named.append((status, f"{first} ({len(group)} checks)", group[0]))
+            prefixes = {g.id.split(".")[0] for g in group}
+            first = f"{prefixes.pop()}.*" if len(prefixes) == 1 else f"{c.id}…"
+            named.append((f"{first} ({len(group)} checks)", group))
     return named
 
 
@@ -84,10 +93,11 @@ def render_terminal(results, colour: bool = False) -> str:
     """The terminal report of ``results`` (a list of SubmissionResult) as one string."""
     blocks = []
     for result in results:
-        rows = _rows(result.checks)
-        width = max((len(name) for _, name, _ in rows), default=0)
+        rows = group_checks(result.checks)
+        width = max((len(name) for name, _ in rows), default=0)
         lines = [f"{result.path}"]
-        for status, name, check in rows:
+        for name, (check, *_) in rows:
+            status = check.status
             label = _paint(f"{_LABELS[status]:<5}", status, colour)
             line = f"  {label}  {name:<{width}}  {check.message}"
             evidence = format_evidence(check.evidence, EVIDENCE_CHARS)
