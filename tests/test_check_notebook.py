@@ -143,3 +143,16 @@ def test_template_progress_lines_parse_as_fractions():
     records = epoch_records(scratch_lines([0.5]) + torch_lines([0.25]) + "Epoch: 3, Training Accuracy: 97%\n")
     assert [(r["epoch"], r["accuracy"], r["val_accuracy"], r["format"]) for r in records] == [
         (1, 0.5, pytest.approx(0.49), "scratch"), (1, 0.25, 0.25, "torch"), (3, 0.97, None, None)]
+
+
+def test_keras_3_colour_codes_do_not_hide_the_metrics():
+    text = ("Epoch 1/1\n\x1b[1m800/800\x1b[0m \x1b[32m━━━━━━━━━━━━━━━━━━━━\x1b[0m\x1b[37m\x1b[0m \x1b[1m3s\x1b[0m "
+            "4ms/step - accuracy: 0.8512 - loss: 0.0900 - val_accuracy: 0.8700 - val_loss: 0.0800\n")
+    assert epoch_records(text) == [{"epoch": 1, "accuracy": 0.8512, "val_accuracy": 0.87, "format": "tf"}]
+
+
+def test_numbers_in_the_first_cells_code_are_not_matriculation_numbers(tmp_path):
+    nb = notebook(team="# Team 7\n\nAda Lovelace, Alan Turing")
+    nb.cells[1].source = "# Setup\nimport numpy as np\n# train on 60000 images, seed 1234567\n" + nb.cells[1].source
+    team = _check(tmp_path, nb)["notebook.team"]
+    assert team.status == "fail" and team.evidence["matriculation_numbers"] == 0

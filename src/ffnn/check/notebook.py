@@ -63,6 +63,8 @@ _EPOCH = re.compile(r"^\s*epoch\s*:?\s*(\d+)(?:\s*/\s*(\d+))?", re.I)
 _VAL_ACC = re.compile(r"\bval(?:idation)?[ _]?(?:categorical_)?acc(?:uracy)?\s*[:=]\s*" + _NUM, re.I)
 _TRAIN_ACC = re.compile(r"(?:\btrain(?:ing)?[ _]?|\bcategorical_|(?<!\w))acc(?:uracy)?\s*[:=]\s*" + _NUM, re.I)
 
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
 # The team comment.
 _TEAM = re.compile(r"\b(?:team|group|gruppe)\b[^\n\d]{0,24}?(?<!\d)\d{1,3}(?!\d)", re.I)
 _MATRICULATION = re.compile(r"(?<![\d.])\d{5,9}(?![\d.])")
@@ -97,10 +99,11 @@ def terminal_lines(text: str) -> list:
     """The lines a terminal would show for ``text``: ``\\r`` returns to the line's start, ``\\b`` steps back.
 
     Progress bars (Keras 2 in a notebook) rewrite one line many times with these
-    characters; what stays is what the line finally shows.
+    characters; what stays is what the line finally shows. Colour and bold
+    escape sequences (Keras 3's bar) are dropped.
     """
     lines = []
-    for raw in text.split("\n"):
+    for raw in _ANSI.sub("", text).split("\n"):
         line, pos = [], 0
         for ch in raw:
             if ch == "\r":
@@ -332,7 +335,7 @@ def _progress(parsed: _Notebook) -> Check:
                     f"after {len(run)} epochs, chance is {1 / N_CLASSES:.0%}")
             if best > 2 * NEAR_CHANCE / N_CLASSES:
                 note += f", after reaching {best:.1%}"
-            notes.append(note + f"; the {network} checks say why)")
+            notes.append(note + f"; see the {network} checks)")
             near.append(network)
     evidence["near_chance"] = near
     evidence["unplaced_epoch_lines"] = unplaced
@@ -355,10 +358,16 @@ def _progress(parsed: _Notebook) -> Check:
 
 
 def _comment_text(cell: dict) -> str:
+    """A markdown or raw cell's text; a code cell's leading comment block (its ``#`` lines before any code)."""
     source = _source(cell)
-    if cell.get("cell_type") == "code":
-        return "\n".join(line.lstrip()[1:] for line in source.splitlines() if line.lstrip().startswith("#"))
-    return source
+    if cell.get("cell_type") != "code":
+        return source
+    lines = []
+    for line in source.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        lines.append(line.lstrip()[1:])
+    return "\n".join(lines)
 
 
 def _team_parts(text: str) -> dict:
@@ -374,7 +383,7 @@ def _team_parts(text: str) -> dict:
 
 def _team(nb) -> Check:
     cells = [c for c in (nb.get("cells") or []) if isinstance(c, dict)]
-    # The top: every cell before the first code cell, and that code cell's comments.
+    # The top: every cell before the first code cell, and that code cell's leading comments.
     first_code = next((i for i, c in enumerate(cells) if c.get("cell_type") == "code"), len(cells) - 1)
     top = _team_parts("\n".join(_comment_text(c) for c in cells[:first_code + 1]))
     evidence = dict(top)
