@@ -118,3 +118,14 @@ def test_mistakes_exit_1_and_each_submission_gets_its_own_report(tmp_path, capsy
     progress = [line for line in err.splitlines() if "] checked " in line]
     assert len(progress) == 2 and {line.split("] checked ")[1].split(":")[0] for line in progress} == {
         str(good), str(no_plots)}
+
+
+def test_without_bubblewrap_auto_says_so_once_and_checks_anyway(tmp_path, capsys, monkeypatch):
+    from ffnn.check import sandbox
+    monkeypatch.setattr(sandbox, "bwrap", lambda: None)
+    subs = [submission(tmp_path, "a"), submission(tmp_path, "b")]
+    rc, out, err = ffnn(capsys, *subs, "--parts", "notebook")
+    assert rc == 0  # the notebook checks passed; the skipped parts are not failures
+    notices = [line for line in err.splitlines() if "bubblewrap" in line]
+    assert len(notices) == 1 and notices[0].startswith("ffnn check: ")
+    assert out.count("3 passed, 0 failed, 0 could not run, 17 skipped") == 2
