@@ -19,7 +19,21 @@ from ..history import History
 from .protocol import LEARNS_ACCURACY, N_TRAIN, learning_data
 from .result import Check
 
-__all__ = ["judge_learning"]
+__all__ = ["judge_learning", "probabilities"]
+
+
+def probabilities(out) -> np.ndarray:
+    """The outputs as class probabilities: as they are when every row is a distribution, else their softmax.
+
+    Logits and log-probabilities both become the softmax's probabilities (the
+    softmax of ``log p`` is ``p``); the arg-max never changes.
+    """
+    out = np.asarray(out, dtype=float)
+    with np.errstate(all="ignore"):
+        if np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0, atol=1e-3):
+            return out
+        e = np.exp(out - out.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
 
 
 def _mse(out, labels) -> float:
@@ -46,6 +60,8 @@ def judge_learning(check_id: str, what: str, train_outs: list, val_outs: list, c
     history = History()
     for epoch, (tr, va) in enumerate(zip(train_outs, val_outs), start=1):
         tr, va = np.asarray(tr, dtype=float), np.asarray(va, dtype=float)
+        if tr.ndim == va.ndim == 2 and tr.shape[1] == va.shape[1] == 10:
+            tr, va = probabilities(tr), probabilities(va)
         if tr.shape != (len(train_labels), 10) or va.shape != (len(val_labels), 10):
             return Check(check_id, "fail", f"the network's outputs have shape {va.shape}, not "
                                            f"({len(val_labels)}, 10): one row of 10 class scores per image",
