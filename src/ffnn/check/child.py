@@ -33,6 +33,8 @@ def last_line(exc: BaseException) -> str:
         return f"the code called sys.exit({exc.code!r})"
     if isinstance(exc, KeyboardInterrupt):
         return "KeyboardInterrupt"
+    if isinstance(exc, SyntaxError):
+        return f"{type(exc).__name__}: {exc.msg} ({os.path.basename(exc.filename or '?')}, line {exc.lineno})"
     return traceback.format_exception_only(type(exc), exc)[-1].strip()
 
 
@@ -40,7 +42,7 @@ def _where(exc: BaseException, folder: str) -> str | None:
     """``file.py, line N, in name`` of the innermost frame in the submission's folder."""
     found = None
     for frame in traceback.extract_tb(exc.__traceback__):
-        if os.path.abspath(frame.filename).startswith(folder + os.sep):
+        if os.path.isabs(frame.filename) and frame.filename.startswith(folder + os.sep):
             found = f"{os.path.basename(frame.filename)}, line {frame.lineno}, in {frame.name}"
     return found
 
@@ -78,9 +80,11 @@ class Recorder:
                 entry["arrays"] = sorted(arrays)
             self._save()
 
-    def failed(self, name: str, reason: str, after: str) -> None:
-        """Record probe ``name`` as not run because probe ``after`` failed."""
-        self.probes[name] = {"ok": False, "facts": {}, "error": reason, "type": "Skipped", "after": after}
+    def failed(self, name: str, after: str) -> None:
+        """Record probe ``name`` as not run because probe ``after`` failed (with ``after``'s error)."""
+        cause = self.probes[after]
+        self.probes[name] = {"ok": False, "facts": {}, "error": cause.get("error"), "type": cause.get("type"),
+                             "where": cause.get("where"), "after": after}
         self._save()
 
     def _save(self) -> None:

@@ -87,7 +87,9 @@ def _output_errors(y, a_soft, z_last) -> dict:
         "": [p * (g - g @ p)],
         "softmax-jacobian-diagonal": [g * p * (1 - p)],
         "missing-output-derivative": [g],
-        "output-sigmoid": [gs * s * (1 - s), gs * p * (1 - p), s * (gs - gs @ s)],
+        # A sigmoid output with the sigmoid's derivative, or with the softmax's (diagonal or full) taken at z_L
+        # or at the sigmoid's output.
+        "output-sigmoid": [gs * s * (1 - s), gs * p * (1 - p), p * (gs - gs @ p), s * (gs - gs @ s)],
         "output-sigmoid+missing-output-derivative": [gs],
     }
 

@@ -115,6 +115,10 @@ class Outcome:
                 raise Unavailable(self._ended(), self._output_evidence())
             if not entry.get("ok"):
                 message = self._failure(entry)
+                if entry.get("after") == "import":
+                    message = f"{self.file} could not be imported: {message}"
+                elif entry.get("after") == "build":
+                    message = f"the network could not be built: {message}"
                 raise Unavailable(message, {"error_type": entry.get("type"), "where": entry.get("where")})
             arrays = {}
             if entry.get("arrays"):
@@ -142,5 +146,6 @@ def run_checks(outcome: Outcome, judges) -> list:
             checks.append(judge(outcome))
         except Unavailable as exc:
             evidence = {k: v for k, v in exc.evidence.items() if v is not None}
-            checks.append(Check(check_id, "error", f"could not be checked: {exc}", evidence))
+            message = str(exc) if str(exc).startswith("could not") else f"could not be checked: {exc}"
+            checks.append(Check(check_id, "error", message, evidence))
     return checks

@@ -37,7 +37,7 @@ def run(rec, inputs) -> None:
         NeuralNetwork = module.NeuralNetwork
     if not rec.probes["import"]["ok"]:
         for name in ("build", "forward", "backward", "update", "predict", "learns"):
-            rec.failed(name, rec.probes["import"]["error"], "import")
+            rec.failed(name, "import")
         return
     with rec.probe("build") as (facts, arrays):
         net = NeuralNetwork(list(PROBE_SIZES), epochs=1, learning_rate=PROBE_RATE, random_state=1)
@@ -47,7 +47,7 @@ def run(rec, inputs) -> None:
         facts["n_weights"] = len(w0)
     if not rec.probes["build"]["ok"]:
         for name in ("forward", "backward", "update", "predict"):
-            rec.failed(name, rec.probes["build"]["error"], "build")
+            rec.failed(name, "build")
     else:
         x, y = inputs["x"], inputs["y"]
         with rec.probe("forward") as (facts, arrays):

@@ -36,7 +36,7 @@ def run(rec, inputs) -> None:
     later = ("input", "activations", "schedule", "learns", "loss")
     if not rec.probes["import"]["ok"]:
         for name in later:
-            rec.failed(name, rec.probes["import"]["error"], "import")
+            rec.failed(name, "import")
         return
     x = inputs["x"].astype(np.float32)
     models = {}

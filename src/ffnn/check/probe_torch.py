@@ -55,7 +55,7 @@ def run(rec, inputs) -> None:
     later = ("build", "architecture", "output_loss", "optimizer_params", "predict", "learns")
     if not rec.probes["import"]["ok"]:
         for name in later:
-            rec.failed(name, rec.probes["import"]["error"], "import")
+            rec.failed(name, "import")
         return
     x = torch.tensor(inputs["x"], dtype=torch.float32)
     labels = inputs["labels"]
@@ -64,7 +64,7 @@ def run(rec, inputs) -> None:
         state = {k: v.detach().clone() for k, v in net.state_dict().items()}
     if not rec.probes["build"]["ok"]:
         for name in later[1:5]:
-            rec.failed(name, rec.probes["build"]["error"], "build")
+            rec.failed(name, "build")
     else:
         with rec.probe("architecture") as (facts, arrays):
             linears = _linears(net)

@@ -149,7 +149,7 @@ def _check_output_loss(outcome, given) -> Check:
     cid = "torch.output_loss"
     entry = outcome.probes.get("output_loss") or {}
     error = str(entry.get("error", ""))
-    if entry and not entry.get("ok") and entry.get("type") != "Skipped" and any(
+    if entry and not entry.get("ok") and entry.get("after") is None and any(
             s in error for s in ("Long", "Float", "scalar type", "dtype", "one_hot", "0D or 1D target")):
         return Check(cid, "fail", f"the loss fails on the one-hot integer targets the template's fit passes: "
                                   f"{error}", {"error": error},
