@@ -1,12 +1,13 @@
 """``ffnn check`` end to end: the command line, its exit statuses and its report files.
 
-Runs on copies of the correct fixture (tests/fixtures/check/correct) given a
-notebook built here, with ``--parts`` restricted to the fast parts (scratch
-and notebook), in-process through :func:`ffnn.cli.main`.
+Runs on the fixtures of tests/fixtures/check (the correct submission, and one
+with the softmax-diagonal trap planted), each given a notebook built here,
+with ``--parts`` restricted to the fast parts (scratch and notebook),
+in-process through :func:`ffnn.cli.main`.
 """
 import csv
 import json
-import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ from _check_notebooks import notebook  # noqa: E402
 from ffnn.check import check_ids  # noqa: E402
 from ffnn.cli import main  # noqa: E402
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "check"
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "check"))
+import variants  # noqa: E402  (the fixtures of check-core: the correct submission and planted mistakes)
+
 FAST = ["--parts", "scratch,notebook"]
 
 
@@ -27,10 +30,9 @@ def ffnn(capsys, *argv):
     return rc, out, err
 
 
-def submission(tmp_path, name, fixture="correct", **notebook_kwargs):
-    """A copy of ``fixture`` as ``tmp_path/name``, with a notebook built from ``notebook_kwargs``."""
-    folder = tmp_path / name
-    shutil.copytree(FIXTURES / fixture, folder)
+def submission(tmp_path, name, variant="correct", **notebook_kwargs):
+    """Fixture submission ``variant`` as ``tmp_path/name``, with a notebook built from ``notebook_kwargs``."""
+    folder = variants.build(variant, tmp_path / name)
     nbformat.write(notebook(**notebook_kwargs), folder / "MNIST_classification.ipynb")
     return folder
 
@@ -105,19 +107,25 @@ def test_a_correct_submission_passes_exits_0_and_writes_every_report(tmp_path, c
 
 def test_mistakes_exit_1_and_each_submission_gets_its_own_report(tmp_path, capsys):
     good = submission(tmp_path, "good")
-    no_plots = submission(tmp_path, "no_plots", plots=(), team=None)
-    rc, out, err = ffnn(capsys, good, no_plots, *FAST, "--jobs", "2", "--json", "-")
+    mistaken = submission(tmp_path, "mistaken", "softmax-diagonal", plots=(), team=None)
+    rc, out, err = ffnn(capsys, good, mistaken, *FAST, "--jobs", "2", "--json", "-", "--csv", tmp_path / "c.csv")
     assert rc == 1
     doc = json.loads(out)  # with --json -, standard output holds the JSON alone
-    assert [s["path"] for s in doc["submissions"]] == [str(good), str(no_plots)]
-    statuses = [{c["id"]: c["status"] for c in s["checks"]} for s in doc["submissions"]]
-    assert statuses[0]["notebook.plots"] == "pass" and statuses[0]["notebook.team"] == "pass"
-    assert statuses[1]["notebook.plots"] == "fail" and statuses[1]["notebook.team"] == "fail"
-    assert statuses[1]["scratch.gradient"] == "pass"
+    assert [s["path"] for s in doc["submissions"]] == [str(good), str(mistaken)]
+    checks = [{c["id"]: c for c in s["checks"]} for s in doc["submissions"]]
+    assert all(checks[0][i]["status"] == "pass" for i in check_ids(("scratch", "notebook")))
+    failed = {i: c["mistake"] for i, c in checks[1].items() if c["status"] == "fail"}
+    assert failed == {"scratch.gradient": "softmax-jacobian-diagonal", "notebook.plots": None, "notebook.team": None}
+    assert doc["submissions"][1]["summary"] == {"pass": len(check_ids(("scratch", "notebook"))) - 3, "fail": 3,
+                                                "error": 0, "skip": len(check_ids()) - len(check_ids(("scratch",
+                                                                                                    "notebook")))}
+    rows = list(csv.DictReader((tmp_path / "c.csv").open()))
+    assert [r["scratch.gradient"] for r in rows] == ["pass", "fail"]
+    assert rows[1]["mistakes"] == "scratch.gradient=softmax-jacobian-diagonal"
     # One progress line per submission, as each finishes (in either order with --jobs 2).
     progress = [line for line in err.splitlines() if "] checked " in line]
     assert len(progress) == 2 and {line.split("] checked ")[1].split(":")[0] for line in progress} == {
-        str(good), str(no_plots)}
+        str(good), str(mistaken)}
 
 
 def test_without_bubblewrap_auto_says_so_once_and_checks_anyway(tmp_path, capsys, monkeypatch):
