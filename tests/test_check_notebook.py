@@ -108,7 +108,8 @@ def test_a_team_comment_in_the_first_code_cell_counts(tmp_path):
 def test_a_plot_in_a_results_section_belongs_to_the_network_its_history_came_from(tmp_path):
     nb = notebook(plots=("scratch", "tf"))
     assert nb.cells[7].source.startswith("model = NeuralNetworkTorch")
-    nb.cells[7].source = "model = NeuralNetworkTorch([784, 128, 64, 10])\ntorch_history = model.fit(train_loader, val_loader)"
+    nb.cells[7].source = ("model = NeuralNetworkTorch([784, 128, 64, 10])\n"
+                          "torch_history = model.fit(train_loader, val_loader)")
     nb.cells.append(new_markdown_cell("## Results"))
     nb.cells.append(new_code_cell("plt.plot(torch_history['val_accuracy'])", outputs=[image()]))
     checks = _check(tmp_path, nb)

@@ -177,7 +177,8 @@ def test_skipped_checks_of_a_part_share_one_line_and_count_as_skipped():
                                     Check("tf.loss", "skip", "network_tensorflow.py is missing"),
                                     Check("notebook.team", "pass", "ok")])
     lines = render_terminal([result]).splitlines()
-    assert [line.split()[:2] for line in lines[1:4]] == [["SKIP", "torch.*"], ["SKIP", "tf.loss"], ["PASS", "notebook.team"]]
+    assert [line.split()[:2] for line in lines[1:4]] == [["SKIP", "torch.*"], ["SKIP", "tf.loss"],
+                                                         ["PASS", "notebook.team"]]
     assert "(2 checks)  not asked for" in lines[1]
     assert lines[-1].strip() == "1 passed, 0 failed, 0 could not run, 3 skipped"
 
