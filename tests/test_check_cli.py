@@ -48,6 +48,7 @@ def submission(tmp_path, name, variant="correct", **notebook_kwargs):
     (["{sub}", "--rubric", "{rubric}"], "--rubric gives points for --gradescope"),
     (["{sub}", "--gradescope", "r.json", "--rubric", "{rubric}"], "unknown check id 'scratch.gradiant'"),
     (["{sub}", "--csv", "{sub}"], "--csv: {sub} is a folder"),
+    (["{sub}", "--csv", "-"], "--csv: only --json writes to standard output ('-')"),
 ])
 def test_usage_errors_exit_2_in_one_line_before_checking_anything(tmp_path, capsys, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)

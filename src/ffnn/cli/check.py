@@ -83,8 +83,10 @@ def _refuse_early(args) -> None:
     for flag, target in (("--json", args.json), ("--gradescope", args.gradescope), ("--csv", args.csv)):
         if target and target != "-" and Path(target).is_dir():
             raise CommandLineError(f"{flag}: {target} is a folder; give a file name")
-    if args.json == "-" and "-" in (args.csv, args.gradescope):
-        raise CommandLineError("only --json can write to standard output ('-')")
+    for flag, target in (("--markdown", args.markdown), ("--gradescope", args.gradescope), ("--csv", args.csv)):
+        if target == "-":
+            raise CommandLineError(f"{flag}: only --json writes to standard output ('-'); give a "
+                                   f"{'folder' if flag == '--markdown' else 'file'} name")
     if args.markdown and Path(args.markdown).exists() and not Path(args.markdown).is_dir():
         raise CommandLineError(f"--markdown: {args.markdown} is a file, not a folder")
 
