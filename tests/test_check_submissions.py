@@ -6,6 +6,7 @@ the submissions of one part are checked together with ``jobs=2``, so the
 whole module stays within its time budget on two cores.
 """
 import importlib.util
+import json
 import os
 import socket
 import sys
@@ -76,6 +77,7 @@ def test_there_are_ten_and_more_planted_mistakes():
 def test_a_planted_mistake_fails_exactly_the_checks_it_concerns(mistakes, name):
     variant = variants.MISTAKES[name]
     result = mistakes[name]
+    json.dumps(result.to_dict(), allow_nan=False)
     for c in result.checks:
         part = c.id.split(".")[0]
         if c.id in variant.fails:
@@ -146,6 +148,7 @@ def hostile(tmp_path_factory):
 @pytest.mark.parametrize("name", sorted(variants.HOSTILE))
 def test_hostile_code_is_reported(hostile, name):
     results, _ = hostile
+    json.dumps(results[name].to_dict(), allow_nan=False)
     gradient = next(c for c in results[name].checks if c.id == "scratch.gradient")
     assert gradient.status == variants.HOSTILE[name][2], gradient.message
 

@@ -6,7 +6,7 @@ next to the submission's code; they measure, they never judge. Usage::
     python -m ffnn.check.child PART IO_DIR SUBMISSION_DIR MEMORY_BYTES
 
 The child caps its own address space first (soft and hard ``RLIMIT_AS``,
-which the submission cannot raise again), puts the submission's folder first
+which the submission cannot raise again) and the size of the files it writes, puts the submission's folder first
 on ``sys.path``, reads its inputs from ``IO_DIR/inputs.npz`` and runs
 ``ffnn.check.probe_PART.run(recorder, inputs)``. Each probe hands back plain
 arrays in ``IO_DIR/NAME.npz`` and a line of JSON-able facts; after every probe
@@ -24,7 +24,10 @@ import resource
 import sys
 import traceback
 
-__all__ = ["Recorder", "last_line", "main"]
+__all__ = ["Recorder", "last_line", "main", "FILE_LIMIT"]
+
+#: The largest file the child may write (``RLIMIT_FSIZE``).
+FILE_LIMIT = 1 << 30
 
 
 def last_line(exc: BaseException) -> str:
@@ -99,6 +102,8 @@ def main(argv=None) -> int:
     memory = int(memory)
     if memory > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    # No file it writes (in its folder or its /tmp, which lives in memory) may grow past this.
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
     folder = os.path.abspath(folder)
     sys.path.insert(0, folder)
     os.chdir(folder)

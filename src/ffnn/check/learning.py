@@ -84,10 +84,12 @@ def judge_learning(check_id: str, what: str, train_outs: list, val_outs: list, c
         return Check(check_id, "pass", f"{what} learns: {val[-1]:.1%} validation accuracy after "
                                        f"{history.epochs} epochs of the check's short run (chance is 10%)",
                      evidence)
-    found = diagnosis.check(history, config)
-    evidence["diagnosis"] = [f["code"] for f in found]
-    why = "; ".join(f["message"] for f in found if f["code"] != "chance-accuracy") or \
-        "; ".join(f["message"] for f in found)
+    # The rules' causes only: their advice names ffnn's own options, which a team's code does not have.
+    found = [(rule.code, cause) for rule in diagnosis.RULES
+             if (cause := rule.check(history, config, rule.threshold)) is not None]
+    evidence["diagnosis"] = [code for code, _ in found]
+    why = "; ".join(cause for code, cause in found if code != "chance-accuracy") or \
+        "; ".join(cause for _, cause in found)
     loss = history["loss"][-1]
     if not math.isfinite(loss) and not found:
         why = f"the outputs became {loss}"

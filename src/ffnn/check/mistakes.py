@@ -145,7 +145,8 @@ def layer_report(grads, true) -> list:
             row["got_shape"] = None if g is None else list(np.shape(grads[l]))
         else:
             row["relative_error"] = _rel(g, t)
-            row["cosine"] = _cos(g, t)
+            cos = _cos(g, t)
+            row["cosine"] = cos if np.isfinite(cos) else None  # JSON has no NaN
         rows.append(row)
     return rows
 

@@ -29,7 +29,7 @@ import functools
 
 import numpy as np
 
-__all__ = ["N_IMAGES", "N_TRAIN", "LEARNS_ACCURACY", "learning_data", "probe_samples"]
+__all__ = ["N_IMAGES", "N_TRAIN", "LEARNS_ACCURACY", "learning_data", "probe_samples", "spread_weights", "one_hot"]
 
 N_IMAGES = 1000
 N_TRAIN = 800
@@ -60,6 +60,8 @@ SCHEDULE_STEPS = SCHEDULE_START + 3
 #: two hidden layers, so a mistake in passing the error back through a hidden layer shows.
 PROBE_SIZES = (784, 16, 12, 10)
 PROBE_RATE = 0.1
+#: The classes :func:`spread_weights` gives the probe samples, so that ``predict`` is asked for different answers.
+SPREAD_CLASSES = (3, 7, 0, 5, 9, 2)
 
 
 @functools.lru_cache(maxsize=1)
@@ -75,6 +77,24 @@ def probe_samples(n: int = 8):
     """``(x, labels)`` of ``n`` validation images for the forward, backward and predict probes."""
     x, y = learning_data()
     return x[N_TRAIN:N_TRAIN + n], y[N_TRAIN:N_TRAIN + n]
+
+
+def spread_weights(x, rng) -> dict:
+    """Weights under which each probe sample gets another class (:data:`SPREAD_CLASSES`), for ``predict``.
+
+    Hidden unit j of the first layer responds to sample j (its row is the
+    sample minus the mean, scaled), the second layer keeps the strongest of
+    those, and the output layer maps unit j to class ``SPREAD_CLASSES[j]``.
+    """
+    d = x - x.mean(axis=0)
+    w1 = rng.standard_normal((PROBE_SIZES[1], PROBE_SIZES[0])) * 0.01
+    w1[:len(x)] = 4 * d / np.linalg.norm(d, axis=1, keepdims=True) ** 2
+    w2 = rng.standard_normal((PROBE_SIZES[2], PROBE_SIZES[1])) * 0.1
+    w2[:len(x), :len(x)] += np.eye(len(x)) * 8 - 3
+    w3 = rng.standard_normal((PROBE_SIZES[3], PROBE_SIZES[2])) * 0.1
+    for j, c in enumerate(SPREAD_CLASSES[:len(x)]):
+        w3[c, j] += 8
+    return {"pw_0": w1, "pw_1": w2, "pw_2": w3}
 
 
 def one_hot(labels, k: int = 10):

@@ -15,8 +15,8 @@ from ..config import TrainConfig
 from . import mistakes as M
 from .learning import judge_learning
 from .outcome import Unavailable, run_checks
-from .protocol import (N_TRAIN, PROBE_RATE, PROBE_SIZES, SCRATCH_EPOCHS, SCRATCH_RATE, SCRATCH_SIZES, learning_data,
-                       one_hot, probe_samples)
+from .protocol import (N_TRAIN, PROBE_RATE, PROBE_SIZES, SCRATCH_EPOCHS, SCRATCH_RATE, SCRATCH_SIZES, SPREAD_CLASSES,
+                       learning_data, one_hot, probe_samples, spread_weights)
 from .result import Check
 
 __all__ = ["FILE", "inputs", "judge"]
@@ -26,38 +26,19 @@ FILE = "network_scratch.py"
 TOLERANCE = 1e-6
 #: Largest difference within which the forward pass's outputs (in [0, 1]) count as the reference's.
 FORWARD_TOLERANCE = 1e-6
-SPREAD_CLASSES = (3, 7, 0, 5, 9, 2)
 _HIDDEN = ("sigmoid", "softmax", "tanh", "relu", "identity")
 _OUTPUT = ("softmax", "sigmoid", "identity")
 
 
 def inputs() -> dict:
     """The arrays the child gets: probe samples, the gradients for ``_update_weights``, the learning data."""
-    x, labels = probe_samples(6)
+    x, labels = probe_samples(len(SPREAD_CLASSES))
     rng = np.random.default_rng(0)
     given = {f"g_{i}": rng.standard_normal((n_out, n_in))
              for i, (n_in, n_out) in enumerate(zip(PROBE_SIZES[:-1], PROBE_SIZES[1:]))}
     data_x, data_y = learning_data()
-    return {"x": x, "y": one_hot(labels), **given, **_spread_weights(x, rng), "train_x": data_x[:N_TRAIN],
+    return {"x": x, "y": one_hot(labels), **given, **spread_weights(x, rng), "train_x": data_x[:N_TRAIN],
             "train_y": one_hot(data_y[:N_TRAIN]), "val_x": data_x[N_TRAIN:]}
-
-
-def _spread_weights(x, rng) -> dict:
-    """Weights under which each probe sample gets another class (:data:`SPREAD_CLASSES`), for ``predict``.
-
-    Hidden unit j of the first layer responds to sample j (its row is the
-    sample minus the mean, scaled), the second layer keeps the strongest of
-    those, and the output layer maps unit j to class ``SPREAD_CLASSES[j]``.
-    """
-    d = x - x.mean(axis=0)
-    w1 = rng.standard_normal((PROBE_SIZES[1], PROBE_SIZES[0])) * 0.01
-    w1[:len(x)] = 4 * d / np.linalg.norm(d, axis=1, keepdims=True) ** 2
-    w2 = rng.standard_normal((PROBE_SIZES[2], PROBE_SIZES[1])) * 0.1
-    w2[:len(x), :len(x)] += np.eye(len(x)) * 8 - 3
-    w3 = rng.standard_normal((PROBE_SIZES[3], PROBE_SIZES[2])) * 0.1
-    for j, c in enumerate(SPREAD_CLASSES[:len(x)]):
-        w3[c, j] += 8
-    return {"pw_0": w1, "pw_1": w2, "pw_2": w3}
 
 
 def _weights(outcome) -> list:
@@ -178,7 +159,7 @@ def _check_gradient(outcome, given) -> Check:
     found = M.match(grads, weights, x, y, TOLERANCE)
     worst = max(row["relative_error"] for row in layers)
     per_layer = ", ".join(f"layer {r['layer']}: relative error {r['relative_error']:.2g}, cosine "
-                          f"{r['cosine']:.4f}" for r in layers)
+                          f"{'undefined' if r['cosine'] is None else format(r['cosine'], '.4f')}" for r in layers)
     if found is not None:
         evidence["scale"] = found.scale
     if found is not None and not found.names:

@@ -62,7 +62,7 @@ def run_part(part: str, folder: Path, *, timeout: float, memory_bytes: int, sand
     judge = importlib.import_module(JUDGES[part])
     if not (folder / judge.FILE).is_file():
         return _skips(part, f"{judge.FILE} is missing from the submission, so this part was not checked")
-    with tempfile.TemporaryDirectory(prefix="ffnn-check-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ffnn-check-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp).resolve()
         code, io = work / "submission", work / "io"
         _copy_code(folder, code)
@@ -93,7 +93,7 @@ def _notebook_checks(folder: Path) -> list:
     return list(notebook.check_notebook(folder))
 
 
-def check_submission(path, parts=None, timeout: float = 120.0, memory_bytes: int = 4 << 30,
+def check_submission(path, parts=("scratch", "torch", "tf", "notebook"), timeout: float = 120.0, memory_bytes: int = 4 << 30,
                      sandbox: str = "auto", output_limit: int = OUTPUT_LIMIT, log=None) -> SubmissionResult:
     """Check one submission folder; every check id of :data:`ffnn.check.CHECK_IDS` is reported, in order.
 
@@ -116,7 +116,7 @@ def check_submission(path, parts=None, timeout: float = 120.0, memory_bytes: int
     """
     from . import CHECK_IDS, PARTS
 
-    parts = PARTS if parts is None else tuple(parts)
+    parts = tuple(parts)
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
         raise ValueError(f"parts must be among {', '.join(PARTS)}, got {unknown[0]!r}")

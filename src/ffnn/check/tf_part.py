@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config import TrainConfig
 from .learning import judge_learning
-from .outcome import Unavailable, run_checks, version_difference
+from .outcome import run_checks, version_difference
 from .protocol import (N_TRAIN, SCHEDULE_START, SCHEDULE_STEPS, TF_BATCH, TF_EPOCHS, TF_RATE, TF_SIZES,
                        learning_data, one_hot, probe_samples)
 from .result import Check

@@ -32,7 +32,8 @@ import numpy as np
 from ..config import TrainConfig
 from .learning import judge_learning
 from .outcome import Unavailable, run_checks
-from .protocol import N_TRAIN, PROBE_SIZES, TORCH_EPOCHS, TORCH_RATES, TORCH_SIZES, learning_data, probe_samples
+from .protocol import (N_TRAIN, PROBE_SIZES, SPREAD_CLASSES, TORCH_EPOCHS, TORCH_RATES, TORCH_SIZES, learning_data,
+                       probe_samples, spread_weights)
 from .result import Check
 
 __all__ = ["FILE", "inputs", "judge", "PAIRS"]
@@ -88,11 +89,9 @@ def _cos(u, v) -> float:
 
 
 def inputs() -> dict:
-    from .scratch import SPREAD_CLASSES, _spread_weights
-
     x, labels = probe_samples(len(SPREAD_CLASSES))
     data_x, data_y = learning_data()
-    return {"x": x, "labels": labels, **_spread_weights(x, np.random.default_rng(0)),
+    return {"x": x, "labels": labels, **spread_weights(x, np.random.default_rng(0)),
             "train_x": data_x[:N_TRAIN], "train_labels": data_y[:N_TRAIN], "val_x": data_x[N_TRAIN:]}
 
 
