@@ -225,3 +225,12 @@ def test_notebook_part_uses_the_notebook_module_when_present(tmp_path):
         assert all(c.status == "skip" for c in notebook)
     else:
         assert all(c.status in ("fail", "error", "skip") for c in notebook)  # no notebook in an empty folder
+
+
+def test_sandbox_keeps_python_and_ffnn_visible_when_they_live_under_tmp(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "prefix", "/tmp/some-venv")
+    monkeypatch.setattr(sandbox, "bwrap", lambda: "/usr/bin/bwrap")
+    command = sandbox._command(["python"], tmp_path, True)
+    text = " ".join(command)
+    assert "--tmpfs /tmp --ro-bind /tmp/some-venv /tmp/some-venv" in text
+    assert f"--bind {tmp_path} {tmp_path}" in text and "--unshare-net" in text and command[-1] == "python"

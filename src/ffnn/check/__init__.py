@@ -11,29 +11,10 @@ the checking process, against ffnn's own reference mathematics. The result is a
 """
 from __future__ import annotations
 
+from .ids import CHECK_IDS, PARTS, check_ids
 from .result import Check, SubmissionResult
 from .sandbox import SandboxUnavailable
 from .submission import OUTPUT_LIMIT, check_submission, check_submissions
 
 __all__ = ["PARTS", "CHECK_IDS", "Check", "SubmissionResult", "SandboxUnavailable", "OUTPUT_LIMIT",
            "check_submission", "check_submissions", "check_ids"]
-
-#: The parts ``--parts`` chooses from, in report order.
-PARTS = ("scratch", "torch", "tf", "notebook")
-
-#: ``part -> the stable ids of its checks, in report order``. ``submission.scope`` belongs to no part:
-#: it is reported first, for the code files of the parts asked for.
-CHECK_IDS = {
-    "submission": ("submission.scope",),
-    "scratch": ("scratch.forward_softmax", "scratch.hidden_sigmoid", "scratch.gradient", "scratch.update_rule",
-                "scratch.predict", "scratch.learns"),
-    "torch": ("torch.architecture", "torch.output_loss", "torch.optimizer_params", "torch.predict",
-              "torch.learns"),
-    "tf": ("tf.activations", "tf.loss", "tf.input", "tf.schedule", "tf.learns"),
-    "notebook": ("notebook.plots", "notebook.progress", "notebook.team"),
-}
-
-
-def check_ids(parts=PARTS) -> tuple:
-    """Every check id reported for ``parts``, in report order (``submission.scope`` first)."""
-    return CHECK_IDS["submission"] + tuple(i for p in PARTS if p in parts for i in CHECK_IDS[p])

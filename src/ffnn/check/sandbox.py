@@ -85,11 +85,25 @@ def resolve(mode: str, log=None) -> bool:
     return False
 
 
+def _code_paths() -> list:
+    """Where the child's Python and ffnn live, when that is under /tmp (which the sandbox replaces)."""
+    import ffnn
+
+    found = []
+    for p in (Path(ffnn.__file__).resolve().parent.parent, Path(sys.prefix), Path(sys.base_prefix),
+              Path(sys.executable).resolve().parent):
+        p = str(p)
+        if (p == "/tmp" or p.startswith("/tmp/")) and p not in found:
+            found.append(p)
+    return found
+
+
 def _command(argv: list, workdir: Path, sandboxed: bool) -> list:
     if not sandboxed:
         return list(argv)
     w = str(workdir)
-    return [bwrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+    code = [arg for p in _code_paths() for arg in ("--ro-bind", p, p)]
+    return [bwrap(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *code,
             "--bind", w, w, "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--die-with-parent", "--new-session", "--chdir", w, *argv]
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import protocol, scope
+from .ids import CHECK_IDS, PARTS
 from .outcome import Outcome
 from .result import Check, SubmissionResult
 from .sandbox import interpreter, python_env, resolve, run_child
@@ -51,8 +52,6 @@ def _copy_code(folder: Path, dest: Path) -> None:
 
 
 def _skips(part: str, message: str) -> list:
-    from . import CHECK_IDS
-
     return [Check(i, "skip", message) for i in CHECK_IDS[part]]
 
 
@@ -93,14 +92,15 @@ def _notebook_checks(folder: Path) -> list:
     return list(notebook.check_notebook(folder))
 
 
-def check_submission(path, parts=("scratch", "torch", "tf", "notebook"), timeout: float = 120.0, memory_bytes: int = 4 << 30,
+def check_submission(path, parts=("scratch", "torch", "tf", "notebook"), timeout: float = 120.0,
+                     memory_bytes: int = 4 << 30,
                      sandbox: str = "auto", output_limit: int = OUTPUT_LIMIT, log=None) -> SubmissionResult:
     """Check one submission folder; every check id of :data:`ffnn.check.CHECK_IDS` is reported, in order.
 
     Parameters
     ----------
     path : path of the submission folder (the course template's layout)
-    parts : iterable of str, default all of :data:`ffnn.check.PARTS`
+    parts : iterable of str (or one comma-separated str), default all of :data:`ffnn.check.PARTS`
         The parts not asked for are reported as ``skip``.
     timeout : float
         Wall-clock seconds each code part may run.
@@ -114,9 +114,7 @@ def check_submission(path, parts=("scratch", "torch", "tf", "notebook"), timeout
         Bytes of each part's printed output that are kept (the last ones).
     log : callable taking one str, optional
     """
-    from . import CHECK_IDS, PARTS
-
-    parts = tuple(parts)
+    parts = tuple(p.strip() for p in parts.split(",")) if isinstance(parts, str) else tuple(parts)
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
         raise ValueError(f"parts must be among {', '.join(PARTS)}, got {unknown[0]!r}")

@@ -189,7 +189,8 @@ def _check_schedule(outcome, given) -> Check:
             problems.append(f"an SGD optimizer using it takes steps of {[round(float(v), 4) for v in used]}")
     evidence = {"initial_learning_rate": n, "expected": expected.tolist()}
     if not problems:
-        return Check(cid, "pass", f"TimeBasedLearningRate({n}) gives max({n} − t, 1) for t = 0 … {SCHEDULE_STEPS - 1} "
+        return Check(cid, "pass", f"TimeBasedLearningRate({n}) gives max({n} − t, 1) for t = 0 … "
+                                  f"{SCHEDULE_STEPS - 1} "
                                   f"with steps as Python ints, int32 and int64 tensors, drives an optimizer and "
                                   f"survives get_config/from_config", evidence)
     evidence["problems"] = problems

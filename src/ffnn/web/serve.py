@@ -35,12 +35,13 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def one_torch_thread(paths) -> None:
-    """Run PyTorch on one thread if a run in ``paths`` is a torch run.
+    """Run PyTorch on one thread, for the whole process, if a run in ``paths`` is a torch run.
 
-    The server predicts one image at a time, where PyTorch's worker threads
-    only wait for each other: on the busy 2-core development machine a call
-    took 87 ms with two threads and 0.07 ms with one, with bitwise the same
-    probabilities (checked on 200 MNIST test images).
+    A process-wide setting (``torch.set_num_threads``): only a program that
+    serves, and owns its process, calls this (``ffnn serve``, the serving
+    benchmark); library code never does. The server predicts one image at a
+    time, where PyTorch's worker threads only wait for each other (see
+    ``benchmarks/serve_latency.py``); the probabilities are the same.
     """
     from ..runs import open_run
     from .registry import find_runs
