@@ -132,3 +132,15 @@ def test_a_child_that_died_says_how(tmp_path, returncode, words):
                       4 << 30, "network_pytorch.py")
     checks = torch_part.judge(outcome, {}, Path(tmp_path))
     assert all(c.status == "error" and words in c.message and "Segmentation fault" in c.message for c in checks)
+
+
+def test_a_run_that_does_not_learn_is_pointed_at_the_failed_checks_or_past_them():
+    from ffnn.check import Check
+    from ffnn.check.learning import point_hint
+
+    def part(gradient_status):
+        return [Check("scratch.gradient", gradient_status, "..."), Check("scratch.learns", "fail", "...")]
+
+    assert point_hint(part("fail"), "scratch.learns", "x")[1].hint.startswith("fix scratch.gradient first")
+    alone = point_hint(part("pass"), "scratch.learns", "x")[1].hint
+    assert alone.startswith("every other check of this part passes") and "initial weights" in alone

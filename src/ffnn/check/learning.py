@@ -19,7 +19,7 @@ from ..history import History
 from .protocol import LEARNS_ACCURACY, N_TRAIN, learning_data
 from .result import Check
 
-__all__ = ["judge_learning", "probabilities"]
+__all__ = ["judge_learning", "probabilities", "point_hint"]
 
 
 def probabilities(out) -> np.ndarray:
@@ -98,3 +98,22 @@ def judge_learning(check_id: str, what: str, train_outs: list, val_outs: list, c
     if why:
         message += f"; the diagnosis: {why}"
     return Check(check_id, "fail", message, evidence, hint=hint or None)
+
+
+def point_hint(checks: list, learns_id: str, typical: str) -> list:
+    """Give a failed ``learns_id`` the hint its part's other verdicts call for.
+
+    When other checks of the part failed, the hint names them (a wrong
+    gradient or update is the likely cause); when they all passed, the parts
+    are right one by one, so the hint points at what they do not cover.
+    """
+    for c in checks:
+        if c.id == learns_id and c.status == "fail":
+            others = [o.id for o in checks if o.id != learns_id and o.status in ("fail", "error")]
+            if others:
+                c.hint = f"fix {', '.join(others)} first; {typical}"
+            else:
+                c.hint = (f"every other check of this part passes, so look at what they do not cover: the "
+                          f"initial weights, the learning rate the class keeps, and state carried from one "
+                          f"sample to the next; {typical}")
+    return checks

@@ -8,6 +8,7 @@ Routes (every error is JSON ``{"error": "one line"}`` with a 4xx status)::
     GET  /api/models/{name}/weights/{unit}  first-layer weights of one hidden unit, as an image
     POST /api/predict[?inspect=NAME]        multipart field "image": every model's prediction
     GET  /openapi.json, /docs               the API's OpenAPI description
+    /api/train...                           training from the page (:mod:`ffnn.web.training_api`)
 
 Errors: 400 for a missing ``image`` field, a file that is not an image or
 holds no digit, or a malformed request; 413 for a body over
@@ -16,6 +17,7 @@ holds no digit, or a malformed request; 413 for a body over
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +29,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from .jobs import TrainLimits, Trainer
 from .registry import Registry, UnknownModel
+from .training_api import add_training_routes
 from .upload import MAX_UPLOAD_BYTES, BodyLimit, TooLarge, UploadError, decode, preview
 
 __all__ = ["create_app", "STATIC"]
@@ -87,13 +91,29 @@ def _predict(registry: Registry, data: bytes, inspect: str | None) -> dict:
     return result
 
 
-def create_app(registry: Registry, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
-    """The ASGI app serving ``registry``; request bodies over ``max_upload_bytes`` get 413."""
-    app = FastAPI(title="ffnn", version="1", summary="Draw a digit and watch each trained network read it.")
+def create_app(registry: Registry, max_upload_bytes: int = MAX_UPLOAD_BYTES,
+               limits: TrainLimits | None = None, on_new_run=None) -> FastAPI:
+    """The ASGI app serving ``registry``; request bodies over ``max_upload_bytes`` get 413.
+
+    ``limits`` bound what the page may train and say where its runs go
+    (default :class:`~ffnn.web.jobs.TrainLimits`); ``on_new_run`` see
+    :class:`~ffnn.web.jobs.Trainer`. When the app shuts down, a running
+    training job is stopped and saved first.
+    """
+    trainer = Trainer(registry, limits, on_new_run)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        await run_in_threadpool(trainer.close)
+
+    app = FastAPI(title="ffnn", version="1", summary="Draw a digit and watch each trained network read it.",
+                  lifespan=lifespan)
     app.state.registry = registry
     app.add_middleware(BodyLimit, limit=max_upload_bytes)
     _add_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    add_training_routes(app, trainer)
 
     @app.get("/", include_in_schema=False)
     def page():
