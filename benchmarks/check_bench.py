@@ -44,7 +44,8 @@ def timed_check(paths, *extra) -> dict:
         tail = (done.stderr.strip().splitlines() or ["(nothing)"])[-1]
         raise SystemExit(f"check_bench: ffnn check exited with {done.returncode}: {tail}")
     return {"seconds": round(seconds, 1), "exit_status": done.returncode, "summaries": summaries,
-            "notices": [line for line in done.stderr.splitlines() if not line.startswith("checked ")]}
+            "progress": [line for line in done.stderr.splitlines() if "] checked " in line],
+            "notices": [line for line in done.stderr.splitlines() if "] checked " not in line]}
 
 
 def main(argv=None) -> int:
