@@ -14,9 +14,9 @@ import pytest
 
 nbformat = pytest.importorskip("nbformat")
 
-from _check_notebooks import notebook  # noqa: E402
 from ffnn.check import check_ids  # noqa: E402
-from ffnn.cli import main  # noqa: E402
+from helpers.cli import ffnn as run_ffnn  # noqa: E402
+from helpers.notebooks import notebook  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "check"))
 import variants  # noqa: E402  (the fixtures of check-core: the correct submission and planted mistakes)
@@ -25,9 +25,8 @@ FAST = ["--parts", "scratch,notebook"]
 
 
 def ffnn(capsys, *argv):
-    rc = main(["check", *map(str, argv)])
-    out, err = capsys.readouterr()
-    return rc, out, err
+    """``ffnn check argv`` in this process: (exit status, stdout, stderr)."""
+    return run_ffnn(capsys, "check", *argv)
 
 
 def submission(tmp_path, name, variant="correct", **notebook_kwargs):

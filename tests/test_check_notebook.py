@@ -10,7 +10,7 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 from nbformat.v4 import new_code_cell, new_markdown_cell  # noqa: E402
 
-from _check_notebooks import TEAM, image, notebook, scratch_lines, torch_lines  # noqa: E402
+from helpers.notebooks import TEAM, image, notebook, scratch_lines, torch_lines  # noqa: E402
 from ffnn.check.notebook import CHECK_IDS, NOTEBOOK, check_notebook, epoch_records, terminal_lines  # noqa: E402
 
 def _check(tmp_path, nb):

@@ -1,4 +1,4 @@
-"""Small notebooks shaped like a team's MNIST_classification.ipynb, built with nbformat (for the check tests).
+"""Small notebooks shaped like a team's MNIST_classification.ipynb, built with nbformat (ffnn check's tests).
 
 A notebook has the team comment on top, then per network a heading, a training
 cell that prints the template's progress lines (given accuracies), and a plot
