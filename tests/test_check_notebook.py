@@ -157,3 +157,13 @@ def test_numbers_in_the_first_cells_code_are_not_matriculation_numbers(tmp_path)
     nb.cells[1].source = "# Setup\nimport numpy as np\n# train on 60000 images, seed 1234567\n" + nb.cells[1].source
     team = _check(tmp_path, nb)["notebook.team"]
     assert team.status == "fail" and team.evidence["matriculation_numbers"] == 0
+
+
+@pytest.mark.parametrize("team", [
+    "# Gruppe 4\n\n| Name | Matrikelnummer |\n|---|---|\n| Jürgen Groß | 3456789 |\n| Zoë Ørsted | 3456790 |",
+    "Team number: 12\nNames and matriculation numbers:\n* Grace Hopper (1906120)\n* Edsger Dijkstra (1930511)",
+])
+def test_team_comments_written_other_ways_are_recognised(tmp_path, team):
+    checks = _check(tmp_path, notebook(team=team))
+    assert checks["notebook.team"].status == "pass"
+    assert checks["notebook.team"].evidence == {"team_number": True, "names": True, "matriculation_numbers": 2}
