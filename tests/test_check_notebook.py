@@ -5,6 +5,8 @@ cell that prints the template's progress lines, a plot cell with an image
 output. The expected counts come from how the notebook was built (so many
 lines printed, so many images), never from the checker's own output.
 """
+import sys
+
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
@@ -167,3 +169,11 @@ def test_team_comments_written_other_ways_are_recognised(tmp_path, team):
     checks = _check(tmp_path, notebook(team=team))
     assert checks["notebook.team"].status == "pass"
     assert checks["notebook.team"].evidence == {"team_number": True, "names": True, "matriculation_numbers": 2}
+
+
+def test_without_nbformat_the_notebook_checks_say_so(tmp_path, monkeypatch):
+    nbformat.write(notebook(), tmp_path / NOTEBOOK)
+    monkeypatch.setitem(sys.modules, "nbformat", None)  # import nbformat now raises ImportError
+    checks = check_notebook(tmp_path)
+    assert [c.status for c in checks] == ["error"] * 3
+    assert all("need nbformat" in c.message and "ffnn[check]" in c.message for c in checks)

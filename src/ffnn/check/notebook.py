@@ -433,6 +433,10 @@ def check_notebook(folder) -> list:
                     f"(the limit is {MAX_BYTES >> 20} MiB)", {"file": NOTEBOOK, "bytes": size})
     try:
         import nbformat  # lazily: only the notebook part needs it
+    except ImportError:
+        return _all("error", "the notebook checks need nbformat, which is not installed "
+                    "(pip install 'ffnn[check]')", {"file": NOTEBOOK})
+    try:
         nb = nbformat.read(path, as_version=4, capture_validation_error={})
     except Exception as exc:  # nbformat raises several types for a broken file; all mean "unreadable"
         reason = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else type(exc).__name__
