@@ -1,23 +1,34 @@
 """The PyTorch backend against independent oracles: hand-written NumPy forward
 and backward passes (float64), and the NumPy backend where it is available."""
+import importlib.util
+
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.torch
-from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
+from ffnn.config import TrainConfig
+from ffnn.schedules import Constant, TimeBased
+from ffnn.weights import init_weights
 
-from ffnn.backends import torch_net  # noqa: E402
-from ffnn.backends.torch_net import NeuralNetworkTorch  # noqa: E402
-from ffnn.config import TrainConfig  # noqa: E402
-from ffnn.schedules import Constant, TimeBased  # noqa: E402
-from ffnn.weights import init_weights  # noqa: E402
+pytestmark = [pytest.mark.torch, pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                                    reason="needs PyTorch: pip install 'ffnn[torch]'")]
+torch = DataLoader = TensorDataset = torch_net = NeuralNetworkTorch = None  # set by _torch, when a test here runs
 
 SIZES = (784, 16, 12, 10)
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_thread():
+def _torch():
+    """Import PyTorch for this file's tests, not while pytest collects the whole suite (it takes seconds)."""
+    global torch, DataLoader, TensorDataset, torch_net, NeuralNetworkTorch
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from ffnn.backends import torch_net
+    from ffnn.backends.torch_net import NeuralNetworkTorch
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread(_torch):
     # Tiny matrices on shared cores: a second intra-op thread only adds spinning.
     n = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -274,9 +285,9 @@ def test_build_from_config():
         torch_net.build(config.replace(loss="mse"), device="cpu")
 
 
-@pytest.mark.parametrize("activation, module", [("sigmoid", torch.nn.Sigmoid), ("tanh", torch.nn.Tanh),
-                                                ("relu", torch.nn.ReLU)])
+@pytest.mark.parametrize("activation, module", [("sigmoid", "Sigmoid"), ("tanh", "Tanh"), ("relu", "ReLU")])
 def test_activation_momentum_and_shared_initialisation(activation, module):
+    module = getattr(torch.nn, module)
     model = NeuralNetworkTorch(SIZES, random_state=3, activation=activation, momentum=0.5, device="cpu")
     assert [type(m) for m in model.net] == [torch.nn.Linear, module, torch.nn.Linear, module, torch.nn.Linear]
     assert model.optimizer.param_groups[0]["momentum"] == 0.5
@@ -320,7 +331,7 @@ def test_cuda_without_a_gpu_raises(monkeypatch):
     assert NeuralNetworkTorch(SIZES, device="auto").device.type == "cpu"
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.skipif("not __import__('torch').cuda.is_available()", reason="needs a CUDA GPU")
 def test_cuda_matches_cpu(small):
     x, y = small
     kw = dict(epochs=2, learning_rate=0.5, batch_size=16, dtype="float64")
