@@ -66,6 +66,7 @@ class EarlyStopping:
         self.best = math.inf
         self.best_epoch = None
         self.best_weights = None
+        self.last_epoch = None  # the last epoch update() was given
         self.wait = 0
 
     def update(self, epoch: int, record: dict, export_weights: Callable[[], list]) -> bool:
@@ -75,9 +76,11 @@ class EarlyStopping:
             raise ValueError(f"early stopping monitors {self.monitor!r}, which is not available")
         score = self.sign * value
         if score < self.best - self.min_delta:
-            self.best, self.best_epoch, self.wait = score, epoch, 0
-            self.best_weights = [(np.array(W, copy=True), np.array(b, copy=True)) for W, b in export_weights()]
+            weights = [(np.array(W, copy=True), np.array(b, copy=True)) for W, b in export_weights()]
+            # One assignment, so that an interrupt never leaves a best epoch with another epoch's weights.
+            self.best, self.best_epoch, self.best_weights, self.wait, self.last_epoch = score, epoch, weights, 0, epoch
             return False
+        self.last_epoch = epoch
         self.wait += 1
         return self.wait >= self.patience
 
@@ -160,15 +163,22 @@ def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, tr
                 progress.close()
                 raise TrainingDiverged(diagnosis.divergence(epoch, record["loss"], config))
             history.append(**record)
+            # The stopper sees the epoch before anything else runs, so an interrupt from here on finds the
+            # epoch's weights kept if they are the best (the next epoch's training has not started).
+            stop = stopper is not None and stopper.update(epoch, record, model.export_weights)
             progress.end_epoch(record)
             _measure_and_diagnose(history, model, config, probe, progress)
             if on_epoch_end is not None:
                 on_epoch_end(history)
-            if stopper is not None and stopper.update(epoch, record, model.export_weights):
+            if stop:
                 history.stopped_epoch = epoch
                 break
     except KeyboardInterrupt:
         history.interrupted = True
+        if stopper is not None and history.epochs and stopper.last_epoch != history["epoch"][-1]:
+            # Interrupted between recording an epoch and showing it to the stopper: the model still
+            # holds that epoch's weights.
+            stopper.update(history["epoch"][-1], history.last(), model.export_weights)
     finally:
         progress.close()
         _restore_best(model, stopper, history)
