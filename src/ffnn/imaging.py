@@ -18,14 +18,15 @@ number of pixels. :func:`mnist_like` repeats those steps on any image:
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["mnist_like", "mnist_steps", "Steps", "load_digit", "center_of_mass", "BOX", "SIZE", "CENTER",
-           "MAX_PIXELS"]
+__all__ = ["mnist_like", "mnist_steps", "Steps", "load_digit", "quiet_open", "center_of_mass", "BOX", "SIZE",
+           "CENTER", "MAX_PIXELS"]
 
 SIZE = 28       # side of the output field
 BOX = 20        # side of the box the digit is fitted into
@@ -170,6 +171,19 @@ def mnist_steps(image, name: str = "image") -> Steps:
     return Steps(gray=whole, crop=ink, fitted=digit, center=(cy, cx), offset=(top, left), output=out)
 
 
+def quiet_open(source, formats=None) -> Image.Image:
+    """``Image.open`` without Pillow's ``DecompressionBombWarning``.
+
+    Pillow warns (two lines on stderr) when a header declares more than
+    ``Image.MAX_IMAGE_PIXELS`` (89 megapixels) and raises beyond twice that.
+    Our callers refuse anything above :data:`MAX_PIXELS` themselves, in one
+    line, so the warning would only come before that refusal.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(source, formats=formats)
+
+
 def load_digit(path) -> np.ndarray:
     """Read the image file at ``path`` (PNG, JPEG, ...) and return :func:`mnist_like` of it.
 
@@ -181,7 +195,7 @@ def load_digit(path) -> np.ndarray:
     """
     path = Path(path)
     try:
-        with Image.open(path) as img:
+        with quiet_open(path) as img:
             width, height = img.size
             if width * height > MAX_PIXELS:
                 raise ValueError(f"{path}: the image is {width}x{height} pixels, more than the "

@@ -14,7 +14,7 @@ import io
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ..imaging import Steps, mnist_steps
+from ..imaging import Steps, mnist_steps, quiet_open
 
 __all__ = ["MAX_UPLOAD_BYTES", "MAX_PIXELS", "FORMATS", "UploadError", "TooLarge", "BodyLimit",
            "decode", "preview"]
@@ -47,7 +47,7 @@ def decode(data: bytes, name: str = "image") -> Steps:
         If ``data`` is not an image of a listed format, is damaged, or holds no digit.
     """
     try:
-        img = Image.open(io.BytesIO(data), formats=FORMATS)
+        img = quiet_open(io.BytesIO(data), formats=FORMATS)
     except Image.DecompressionBombError as exc:
         raise TooLarge(f"{name}: {exc}") from None
     except UnidentifiedImageError:
