@@ -332,6 +332,9 @@ ERRORS = [
     (["train", "--n-train", "70000"], "70000"),
     (["train", "--val-size", "1.5"], "'1.5'"),
     (["train", "--schedule", "time-based", "--lr", "0.5"], "0.5"),
+    # 2.5 must be refused, not trained at int(2.5) = 2 (a small run, should that happen)
+    (["train", "--schedule", "time-based", "--lr", "2.5", "--n-train", "100", "--epochs", "1", "--out", "{tmp}/r"],
+     "got 2.5"),
     (["train", "--backend", "torch", "--loss", "mse"], "mse"),
     (["train", "--data-dir", "{tmp}/no-such-dir"], "no-such-dir"),
     (["train", "--data-dir", "{corrupt}"], "{corrupt}"),
