@@ -1,0 +1,192 @@
+r"""The learning-rate range test: which rates make the loss fall fastest, measured before advising one.
+
+Leslie Smith's test ("Cyclical Learning Rates for Training Neural Networks", 2017), as fastai's
+``lr_find`` and Lightning's tuner run it: from a copy of the network's weights, take a few hundred SGD
+steps while the rate grows geometrically from ``lr_min`` to ``lr_max``,
+
+.. math:: \eta_i = \eta_{min} \left(\eta_{max} / \eta_{min}\right)^{i / (n - 1)}, \qquad i = 0, \dots, n - 1,
+
+and after each step measure the loss on a fixed evaluation sample. The loss first barely moves (the
+rates are too small to matter), then falls, then climbs or blows up (too large). The rates where it fell
+fastest, the steepest descent of the smoothed loss against :math:`\log_{10} \eta`, are the ones to train
+with: :func:`range_test` returns them as a range, the rates around the steepest point where the loss
+still fell at least half as fast.
+
+The test always runs the NumPy backend's arithmetic (the reference; a few hundred small steps cost
+milliseconds each), with the run's loss, activation, momentum and batch size, on a sample of the
+run's own training data, so its answer does not depend on the backend that asked.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["RangeTest", "range_test", "LR_MIN", "LR_MAX", "PER_DECADE", "STEPS_PER_RATE", "EVAL_SIZE",
+           "TIME_LIMIT"]
+
+LR_MIN, LR_MAX = 1e-4, 100.0  # the sweep: six decades, from no visible change to divergence for any loss
+PER_DECADE = 5  # rates per decade: 31 in all
+STEPS_PER_RATE = 10  # SGD steps at each rate: 310 steps in all
+EVAL_SIZE = 200  # images the loss is measured on after each rate
+TIME_LIMIT = 3.0  # seconds; the sweep stops there
+_DIVERGED = 4.0  # stop once the loss is this many times its lowest value
+_HALF = 0.5  # the range: the rates that made the loss fall at least half as fast as the steepest one
+_WINDOW = 2  # the smoothing: a centred mean over 2 rates either side
+MIN_SAMPLES_PER_RATE = 64  # small batches take more steps at each rate (batch 1: 64 steps)
+
+
+@dataclass(frozen=True)
+class RangeTest:
+    """The outcome of :func:`range_test`.
+
+    Attributes
+    ----------
+    rates, losses : tuple of float
+        The rates of the sweep and the loss on the evaluation sample after the steps at each.
+    recommended : (float, float) or None
+        The range of rates where the loss fell fastest; None if it never fell.
+    steepest : float or None
+        The rate at which it fell fastest.
+    batch_size, steps, initial_loss, seconds, sample : int, int, float, float, int
+        The batch size and number of the steps, the loss before them, the time the test took and the
+        training images it drew on.
+    """
+
+    rates: tuple
+    losses: tuple
+    recommended: tuple | None
+    steepest: float | None
+    batch_size: int
+    steps: int
+    initial_loss: float
+    seconds: float
+    sample: int
+
+    @property
+    def suggested(self) -> float | None:
+        """One rate to train with: the geometric middle of the recommended range, to 2 significant digits."""
+        if self.recommended is None:
+            return None
+        return float(f"{math.sqrt(self.recommended[0] * self.recommended[1]):.2g}")
+
+    def direction(self, rate: float, schedule: str = "constant") -> str:
+        """``"smaller"``, ``"larger"`` or ``"within"``: how ``rate`` (``schedule``'s) compares with the range.
+
+        A time-based schedule runs at ``max(rate - t, 1)``: from the first few steps on, at rate 1.
+        """
+        if self.recommended is None:
+            return "within"
+        low, high = self.recommended
+        effective = 1.0 if schedule == "time-based" else rate
+        if effective > high:
+            return "smaller"
+        if effective < low:
+            return "larger"
+        return "within"
+
+    def to_dict(self) -> dict:
+        return {"recommended": None if self.recommended is None else [float(v) for v in self.recommended],
+                "steepest": self.steepest, "suggested": self.suggested, "steps": self.steps,
+                "batch_size": self.batch_size, "initial_loss": float(f"{self.initial_loss:.5g}"),
+                "sample": self.sample, "seconds": round(self.seconds, 4),
+                "rates": [float(f"{r:.4g}") for r in self.rates],
+                "losses": [float(f"{v:.5g}") for v in self.losses]}
+
+
+def range_test(config, x, y, weights, *, lr_min: float = LR_MIN, lr_max: float = LR_MAX,
+               per_decade: int = PER_DECADE, steps_per_rate: int = STEPS_PER_RATE, eval_size: int = EVAL_SIZE,
+               time_limit: float = TIME_LIMIT) -> RangeTest:
+    """Run the range test for ``config`` from ``weights`` on images ``x`` (n, d) and int labels ``y``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's: its layer sizes, loss, activation, momentum, batch size and seed are used; its rate and
+        schedule are not (the test sweeps the rate).
+    x, y : arrays
+        A sample of the run's training data; the last ``eval_size`` images (at most half of them) are
+        the evaluation sample, the others are stepped through (again from the start if the steps need more).
+    weights : list of (W, b)
+        Where the steps start (copied; the caller's weights are not touched).
+    lr_min, lr_max, per_decade, steps_per_rate
+        The sweep: rates ``per_decade`` to a decade from ``lr_min`` to ``lr_max``, each held for
+        ``steps_per_rate`` steps (more if they would see fewer than :data:`MIN_SAMPLES_PER_RATE`
+        images), after which the loss is measured.
+    time_limit : float
+        Seconds; the sweep also stops there, and once the loss has diverged.
+    """
+    from .backends import numpy_net  # the reference arithmetic (imported here: numpy_net imports training)
+    from .data import to_labels
+
+    start = time.perf_counter()
+    x = np.asarray(x, dtype=np.float32)
+    y = to_labels(y)
+    if len(x) != len(y) or len(x) < 2:
+        raise ValueError(f"the range test needs at least 2 images with labels, got {len(x)} and {len(y)}")
+    if not 0 < lr_min < lr_max:
+        raise ValueError(f"the range test needs 0 < lr_min < lr_max, got {lr_min} and {lr_max}")
+    n_eval = min(eval_size, len(x) // 2)
+    model = numpy_net.build(config.replace(dtype="float32", schedule="constant", learning_rate=lr_min,
+                                           early_stopping=None))
+    model.import_weights(weights)
+    train = model.prepare_data(x[:-n_eval], y[:-n_eval])
+    held = model.prepare_data(x[-n_eval:], y[-n_eval:])
+    order = np.random.default_rng([config.seed, 3]).permutation(len(train[0]))
+    batch = config.batch_size
+    n_rates = int(round(per_decade * math.log10(lr_max / lr_min))) + 1
+    sweep = lr_min * (lr_max / lr_min) ** (np.arange(n_rates) / (n_rates - 1))
+    per_rate = max(steps_per_rate, -(-MIN_SAMPLES_PER_RATE // batch))
+    initial, _ = model.loss_and_accuracy(held)
+    rates, losses = [], []
+    step, best = 0, initial
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for rate in sweep:
+            first = (step * batch) % len(order)
+            idx = np.take(order, np.arange(first, first + batch * per_rate), mode="wrap")
+            step = model.train_epoch(train, idx, batch, lambda t, r=float(rate): r, step, lambda n: None)
+            loss, _ = model.loss_and_accuracy(held)
+            if not math.isfinite(loss):
+                break
+            rates.append(float(rate))
+            losses.append(float(loss))
+            best = min(best, loss)
+            if loss > _DIVERGED * best or time.perf_counter() - start > time_limit:
+                break
+    recommended, steepest = _steepest_range(initial, np.array(rates), np.array(losses))
+    return RangeTest(tuple(rates), tuple(losses), recommended, steepest, batch, step, float(initial),
+                     time.perf_counter() - start, len(x))
+
+
+def _steepest_range(initial: float, rates: np.ndarray, losses: np.ndarray):
+    """((low, high), steepest rate) where the smoothed loss falls fastest against log10(rate), and the
+    rates around it where it falls at least half as fast; (None, None) if it never fell.
+
+    The curve is noisy (at batch 1 especially): each loss is averaged with its neighbours within
+    ``_WINDOW`` rates either side (a centred mean, which moves no feature to another rate), and only
+    the part up to the lowest smoothed loss counts (after that the rates are too large).
+    """
+    curve = np.concatenate([[initial], losses])
+    if len(curve) < 4:
+        return None, None
+    kernel = np.ones(2 * _WINDOW + 1)
+    padded = np.pad(curve, _WINDOW, mode="edge")
+    smooth = np.convolve(padded, kernel / kernel.sum(), mode="valid")
+    lowest = int(np.argmin(smooth))
+    if lowest == 0:
+        return None, None
+    levels = np.log10(np.concatenate([[rates[0] / 10 ** (1 / PER_DECADE)], rates]))[:lowest + 1]
+    slope = np.gradient(smooth[:lowest + 1], levels)
+    i = int(np.argmin(slope[1:])) + 1  # index 0 is the loss before the sweep
+    if not slope[i] < 0:
+        return None, None
+    falling = slope <= _HALF * slope[i]
+    lo = hi = i
+    while lo > 1 and falling[lo - 1]:
+        lo -= 1
+    while hi < len(falling) - 1 and falling[hi + 1]:
+        hi += 1
+    rate = lambda k: float(f"{rates[k - 1]:.3g}")  # noqa: E731
+    return (rate(lo), rate(hi)), rate(i)
