@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 try:
-    from ffnn.bench import main
+    from ffnn.cli import main
 except ImportError:  # a checkout that is not pip-installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from ffnn.bench import main
+    from ffnn.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["bench", *sys.argv[1:]]))

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from ffnn import bench
+from ffnn.cli import main
 
 HAVE = {name: importlib.util.find_spec(module) is not None
         for name, module in (("torch", "torch"), ("tensorflow", "tensorflow"), ("sklearn", "sklearn"))}
@@ -61,7 +62,7 @@ def test_ratios_and_targets_by_hand():
 
 
 def test_bad_arguments_exit_with_one_line(capsys):
-    assert bench.main(["--quick", "--backends", "numpy,jax"]) == 2
+    assert main(["bench", "--quick", "--backends", "numpy,jax"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "'jax'" in err
 
@@ -69,7 +70,7 @@ def test_bad_arguments_exit_with_one_line(capsys):
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    code = bench.main(["--quick", "--backends", ",".join(BACKENDS), "--json", str(out / "r.json"),
+    code = main(["bench", "--quick", "--backends", ",".join(BACKENDS), "--json", str(out / "r.json"),
                        "--markdown", str(out / "r.md")])
     return code, json.loads((out / "r.json").read_text()), (out / "r.md").read_text()
 

@@ -163,12 +163,12 @@ def _running(out) -> bool:
 
 
 def test_hopeless_trials_are_pruned(tmp_path):
-    from ffnn.cli import _Data
-    from ffnn.tune import base_config
+    from ffnn.experiment import load_split
+    from ffnn.tune import base_config, data_spec
 
     args = build_parser().parse_args(
         ["tune", *SMALL, "--epochs", "3", "--out", str(tmp_path)])
-    data = _Data(args)
+    data = load_split(data_spec(args))
     study = optuna.create_study(direction="maximize",
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0))
     study.enqueue_trial({"learning_rate": 3.0, "batch_size": 32})

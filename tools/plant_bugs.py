@@ -56,9 +56,9 @@ BUGS = {
         ["tests/test_behaviour_training.py"]),
     "last n": (
         "--n-train takes the last N images instead of the first N",
-        "src/ffnn/cli.py",
-        "x, y = x[:args.n_train], y[:args.n_train]",
-        "x, y = x[-args.n_train:], y[-args.n_train:]",
+        "src/ffnn/experiment.py",
+        "x, y = x[:spec.n_train], y[:spec.n_train]",
+        "x, y = x[-spec.n_train:], y[-spec.n_train:]",
         ["tests/test_behaviour_cli.py::test_n_train_takes_the_first_n_mnist_images",
          "tests/test_behaviour_cli.py::test_data_dir_trains_on_the_first_n_of_that_directory"]),
     "accuracy minimised": (

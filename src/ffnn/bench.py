@@ -742,58 +742,20 @@ def render_markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
-# ------------------------------------------------------------------ the CLI
+# ------------------------------------------------------------------ a measuring process
 
 
-DESCRIPTION = "time and score the three backends against each other, plain references and the matmul floor"
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The flags of ``ffnn bench`` (and of ``python benchmarks/bench.py``)."""
-    p.add_argument("--quick", action="store_true",
-                   help="small subsets and one accuracy epoch: under a minute (default: the full benchmark)")
-    p.add_argument("--backends", default=",".join(BACKEND_NAMES),
-                   help="comma-separated backends to measure (default: %(default)s)")
-    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH (default: none)")
-    p.add_argument("--markdown", metavar="PATH", help="also write the Markdown report to PATH (default: none)")
-    p.add_argument("--note", default="", help="a line of context to print with the results (default: none)")
-    p.add_argument("--worker", help=argparse.SUPPRESS)
-    p.add_argument("--spec", help=argparse.SUPPRESS)
-    p.add_argument("--result", help=argparse.SUPPRESS)
-
-
-def run_command(args) -> int:
-    """Run the benchmark for parsed ``args``: print the Markdown report, write the copies asked for.
-
-    Returns 0, 1 if a measuring process failed, 2 for bad arguments.
-    """
-    if args.worker:
-        spec = json.loads(Path(args.spec).read_text())
-        Path(args.result).write_text(json.dumps(_worker(args.worker, spec)))
-        return 0
-    mode = "quick" if args.quick else "full"
-    try:
-        results = run(mode, [b.strip() for b in args.backends.split(",") if b.strip()], note=args.note)
-    except ValueError as exc:
-        print(f"ffnn bench: {exc}", file=sys.stderr)
-        return 2
-    report = render_markdown(results)
-    print(report)
-    for path, text in ((args.json, json.dumps(results, indent=2)), (args.markdown, report)):
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text + "\n")
-    for e in results["errors"]:
-        print(f"ffnn bench: process {e['process']} failed: {e['error']}", file=sys.stderr)
-    return 1 if results["errors"] else 0
-
-
-def main(argv=None) -> int:
-    """``python -m ffnn.bench`` / ``benchmarks/bench.py``; returns the exit status."""
-    p = argparse.ArgumentParser(prog="ffnn bench", description=__doc__.split("\n\n")[0].replace("\n", " "))
-    add_arguments(p)
-    return run_command(p.parse_args(argv))
+def worker_main(argv=None) -> int:
+    """``python -m ffnn.bench --worker P --spec S --result R``: one measuring process of :func:`_run_child`."""
+    p = argparse.ArgumentParser(prog="python -m ffnn.bench", description="one measuring process of ffnn bench")
+    p.add_argument("--worker", required=True, choices=("numpy", "torch", "tensorflow"))
+    p.add_argument("--spec", required=True)
+    p.add_argument("--result", required=True)
+    args = p.parse_args(argv)
+    spec = json.loads(Path(args.spec).read_text())
+    Path(args.result).write_text(json.dumps(_worker(args.worker, spec)))
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(worker_main())

@@ -7,6 +7,7 @@ import numbers
 from dataclasses import asdict, dataclass, fields
 
 from . import functional as _F
+from .errors import ConfigError
 from .schedules import SCHEDULES, make_schedule
 
 __all__ = ["TrainConfig", "ConfigError", "LOSSES", "ACTIVATIONS", "SCHEDULE_NAMES", "MONITORS", "DTYPES",
@@ -43,18 +44,6 @@ def _finite(v) -> bool:
         return math.isfinite(float(v))
     except OverflowError:  # an integer beyond float range (10**400) cannot be a rate
         return False
-
-
-class ConfigError(ValueError):
-    """A bad configuration value; the message starts with the field's name."""
-
-    def __init__(self, field: str, detail: str):
-        self.field, self.detail = field, detail
-        super().__init__(f"{field} {detail}")
-
-    def renamed(self, names: dict) -> "ConfigError":
-        """The same error under the caller's name for the field (``names``: field -> name)."""
-        return ConfigError(names.get(self.field, self.field), self.detail)
 
 
 # name: (check, requirement shown in the error)

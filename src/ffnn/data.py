@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write
+from .errors import DatasetError
 
 __all__ = [
     "DatasetError",
@@ -65,10 +66,6 @@ FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 _MAGIC_IMAGES = 0x00000803
 _MAGIC_LABELS = 0x00000801
-
-
-class DatasetError(ValueError):
-    """A dataset file or directory that cannot be used; the message names it."""
 
 
 # --------------------------------------------------------------------------- IDX

@@ -5,22 +5,17 @@ then sent through the model's exported weights with the NumPy math of
 :func:`ffnn.functional.forward`, so the numbers are the same whichever
 backend trained the run. One figure shows the 28x28 input, every hidden
 layer's activations (one cell per unit) and the output probabilities;
-``--json`` prints the numbers.
+``ffnn inspect --json`` prints the numbers.
 """
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
 from .dynamics import BOUNDS, saturation
 
-__all__ = ["DESCRIPTION", "add_arguments", "run", "inspect_digit", "plot_inspection"]
-
-DESCRIPTION = ("one image through a saved run: the preprocessed input, every hidden layer's activations "
-               "and the output probabilities in one figure")
+__all__ = ["inspect_digit", "plot_inspection"]
 
 
 def inspect_digit(weights, digit, activation: str = "sigmoid") -> dict:
@@ -83,42 +78,3 @@ def plot_inspection(digit, result: dict, path, title: str = "") -> Path:
     if title:
         fig.suptitle(title, fontsize=10)
     return _save(fig, path)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags of ``ffnn inspect``."""
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by ffnn train or compare")
-    parser.add_argument("--image", required=True, metavar="IMG",
-                        help="image file of one handwritten digit (PNG, JPEG, ...); required, no default")
-    parser.add_argument("--out", default=None, metavar="PNG",
-                        help="figure to write (default: RUN_DIR/inspect-<image name>.png)")
-    parser.add_argument("--json", action="store_true", help="print the numbers as JSON (default: a summary)")
-
-
-def run(args) -> int:
-    """Inspect ``args.image`` with the model of ``args.run_dir``; write the figure; return 0."""
-    from .imaging import load_digit
-    from .runs import open_run
-
-    run_ = open_run(args.run_dir)
-    run_.saved_model()  # a bad run directory fails before the image is read
-    out = Path(args.out) if args.out else run_.path / f"inspect-{Path(args.image).stem}.png"
-    if out.suffix.lower() != ".png":
-        raise ValueError(f"--out must name a .png file, got {str(out)!r}")
-    digit = load_digit(args.image)
-    backend, model = run_.load_model()
-    result = inspect_digit(model.export_weights(), digit, model.train_config.activation)
-    plot_inspection(digit, result, out, title=f"{run_.path.name} ({backend}): {Path(args.image).name}")
-    result = {"run_dir": str(run_.path), "backend": backend, "image": args.image, "figure": str(out),
-              **result, "input": np.asarray(digit, dtype=float).round(6).tolist()}
-    if args.json:
-        print(json.dumps(result, indent=2))
-        return 0
-    p = result["probabilities"]
-    print(f"{args.image}: {result['prediction']} ({100 * p[result['prediction']]:.1f}%) by {backend} ({run_.path})")
-    for layer in result["hidden"]:
-        values = np.asarray(layer["values"])
-        print(f"  hidden layer {layer['layer']}: {layer['units']} {result['activation']} units, mean "
-              f"{values.mean():.3f}, {layer['saturation']:.0%} saturated")
-    print(f"Figure: {out}")
-    return 0

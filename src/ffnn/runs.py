@@ -25,20 +25,17 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write, atomic_write_text
+from .errors import RunError
 from .history import History
 
 __all__ = ["RunError", "atomic_write", "atomic_write_text", "write_json", "read_json", "Run",
-           "default_run_dir", "open_run", "is_comparison", "open_comparison", "COMPARE_SUMMARY"]
+           "default_run_dir", "open_run", "is_comparison", "open_comparison", "open_runs", "COMPARE_SUMMARY"]
 
 CONFIG = "config.json"
 HISTORY_JSON = "history.json"
 HISTORY_CSV = "history.csv"
 METRICS = "metrics.json"
 COMPARE_SUMMARY = "summary.json"
-
-
-class RunError(ValueError):
-    """A run directory that cannot be used; the message names it."""
 
 
 def _jsonable(value):
@@ -220,3 +217,17 @@ def open_comparison(path) -> dict:
             raise RunError(f"{path}: the {name} run listed in {COMPARE_SUMMARY} is missing ({run.path})")
         runs[name] = run
     return runs
+
+
+def open_runs(path) -> tuple[bool, dict]:
+    """``(is a comparison, {backend: Run})`` for a run or a comparison directory; a bad one fails here.
+
+    Every run's model must be there before any work starts.
+    """
+    if not is_comparison(path):
+        run = open_run(path)
+        return False, {run.saved_model()[0]: run}
+    runs = open_comparison(path)
+    for run in runs.values():
+        run.saved_model()
+    return True, runs

@@ -16,14 +16,11 @@ import numpy as np
 from . import diagnosis, dynamics
 from .config import TrainConfig
 from .data import prepare_images, to_labels
+from .errors import TrainingDiverged
 from .history import History
 from .progress import Progress
 
 __all__ = ["Trainable", "EarlyStopping", "TrainingDiverged", "fit_arrays", "fit_loop", "check_xy"]
-
-
-class TrainingDiverged(FloatingPointError):
-    """The loss or the weights became NaN or infinite."""
 
 
 class Trainable(Protocol):

@@ -24,16 +24,14 @@ import importlib
 
 from pathlib import Path
 
+from ..errors import BackendUnavailable
+
 __all__ = ["BACKENDS", "get_backend", "build", "load", "model_path", "BackendUnavailable"]
 
 BACKENDS = {"numpy": "ffnn.backends.numpy_net", "torch": "ffnn.backends.torch_net",
             "tensorflow": "ffnn.backends.tf_net"}
 
 _EXTRAS = {"torch": "torch", "tensorflow": "tensorflow"}
-
-
-class BackendUnavailable(ImportError):
-    """The framework a backend needs is not installed."""
 
 
 def get_backend(name: str):

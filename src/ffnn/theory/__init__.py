@@ -9,14 +9,9 @@ JSON-able dict and writes ``theory.json``, the figures (:mod:`.figures`),
 """
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
-__all__ = ["build_report", "add_arguments", "run", "main", "DESCRIPTION"]
-
-DESCRIPTION = ("derive, check and measure part 1 of the problem set; "
-               "write DIR/theory.md, theory.pdf, theory.json and the figures")
+__all__ = ["build_report"]
 
 
 def build_report(out_dir, fast: bool = False, cache: bool = True, verbose: int = 1, pdf: bool = True) -> Path:
@@ -45,34 +40,3 @@ def build_report(out_dir, fast: bool = False, cache: bool = True, verbose: int =
     Path(out_dir).mkdir(parents=True, exist_ok=True)  # fail on a bad path before minutes of work
     results = collect(fast=fast, cache_dir=cache_dir() / "theory" if cache else None, verbose=verbose)
     return write_report(results, out_dir, pdf=pdf)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The flags of ``ffnn theory`` (shared by ``python -m ffnn.theory``)."""
-    parser.add_argument("--out", required=True, metavar="DIR", help="output directory, created if missing (required: no default)")
-    parser.add_argument("--fast", action="store_true",
-                        help="tiny subsets and few epochs, seconds instead of minutes (default: off)")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="rerun the training runs instead of reusing cached results (default: use the cache)")
-    parser.add_argument("--no-pdf", action="store_true", help="skip theory.pdf (default: write it)")
-    parser.add_argument("--quiet", action="store_true", help="print only the path written (default: off)")
-
-
-def run(args) -> int:
-    """Build the report for parsed ``args``; print the path written; return 0."""
-    path = build_report(args.out, fast=args.fast, cache=not args.no_cache, verbose=0 if args.quiet else 1,
-                        pdf=not args.no_pdf)
-    print(path)
-    return 0
-
-
-def main(argv=None) -> int:
-    """``python -m ffnn.theory``: build the report; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="ffnn theory", description=DESCRIPTION)
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except (OSError, ValueError) as exc:
-        print(f"ffnn theory: error: {exc}", file=sys.stderr)
-        return 1

@@ -12,142 +12,69 @@ between machines.
 """
 from __future__ import annotations
 
-import argparse
 import json
 from argparse import Namespace
 from pathlib import Path
 
-from .search import BATCH_SIZES, DEFAULT_STUDY, LR_RANGES, SearchError, Space
+from ..experiment import DataSpec, load_split, make_config
+from .search import SearchError, Space
 
-__all__ = ["DESCRIPTION", "add_arguments", "run", "apply_config_file", "training_flags"]
+__all__ = ["TRAINING_FLAGS", "training_flags", "with_flags", "data_spec", "base_config", "trial_config",
+           "score_best", "check_optuna", "tune"]
 
-DESCRIPTION = ("search learning rate and batch size on the validation split with Optuna "
-               "(resumable, several processes or machines), then score the best trial on the test set once")
-
-
-def _lr_range(text: str) -> tuple:
-    from ..cli import _learning_rate
-
-    parts = text.split(",")
-    if len(parts) != 2:
-        raise argparse.ArgumentTypeError(f"must be LOW,HIGH such as 0.01,5, got {text!r}")
-    low, high = (_learning_rate(p.strip()) for p in parts)
-    if not low < high:
-        raise argparse.ArgumentTypeError(f"LOW must be smaller than HIGH, got {text!r}")
-    return low, high
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ..backends import BACKENDS
-    from ..cli import _add_training_arguments, _hidden, _non_negative_int, _positive_int
-
-    p.add_argument("--backend", choices=tuple(BACKENDS), default="numpy", help="implementation (default: numpy)")
-    _add_training_arguments(p)
-    # --lr and --batch-size fix a value that is otherwise searched.
-    p.set_defaults(lr=None, batch_size=None)
-    helps = {"lr": "fix the learning rate instead of searching it (default: searched on a log scale, "
-                   + ", ".join(f"{a}-{b} for {loss}" for loss, (a, b) in LR_RANGES.items())
-                   + ", 1-20 (integers) with --schedule time-based)",
-             "batch_size": f"fix the batch size instead of searching it (default: searched among "
-                           f"{','.join(map(str, BATCH_SIZES))})"}
-    for action in p._actions:
-        action.help = helps.get(action.dest, action.help)
-    p.add_argument("--lr-range", type=_lr_range, default=None, metavar="LOW,HIGH",
-                   help="learning rates to search, log scale (default: by loss, see --lr)")
-    p.add_argument("--batch-sizes", type=_hidden, default=None, metavar="SIZES",
-                   help=f"batch sizes to search, comma-separated (default: {','.join(map(str, BATCH_SIZES))})")
-    p.add_argument("--trials", type=_non_negative_int, default=20,
-                   help="trials to add to the study, over all --jobs; 0 only reports (default: 20)")
-    p.add_argument("--jobs", type=_positive_int, default=1,
-                   help="worker processes on this machine, sharing the storage (default: 1)")
-    p.add_argument("--storage", default=None, metavar="URL",
-                   help="Optuna RDB storage, e.g. postgresql://user:pass@host/db to share a study between "
-                        "machines (default: sqlite:///DIR/study.db)")
-    p.add_argument("--study", default=DEFAULT_STUDY, metavar="NAME", help=f"study name (default: {DEFAULT_STUDY})")
-    p.add_argument("--out", required=True, metavar="DIR",
-                   help="directory for study.db, trials.csv, tune.png, best.json and best/ (required, no default)")
-
-
-def _training_dests() -> list:
-    """The names of ``ffnn train``'s training flags (whatever :func:`ffnn.cli._add_training_arguments` declares)."""
-    from ..cli import _add_training_arguments
-
-    probe = argparse.ArgumentParser(add_help=False)
-    _add_training_arguments(probe)
-    return [a.dest for a in probe._actions]
+#: The training settings a study fixes (and ``best.json`` records), by their ``ffnn train`` flag names.
+TRAINING_FLAGS = ("hidden", "epochs", "batch_size", "lr", "loss", "activation", "momentum", "schedule", "n_train",
+                  "val_size", "seed", "early_stopping", "dataset", "data_dir")
 
 
 def training_flags(args, params: dict) -> dict:
     """``ffnn train``'s backend and training flags for the trial with ``params``."""
-    flags = {"backend": args.backend}
-    for dest in _training_dests():
-        if dest != "device":  # where it computes is up to the machine that repeats it
-            flags[dest] = getattr(args, dest)
+    flags = {"backend": args.backend, **{name: getattr(args, name) for name in TRAINING_FLAGS}}
     flags["lr"] = params.get("learning_rate", args.lr)
     flags["batch_size"] = params.get("batch_size", args.batch_size)
     return json.loads(json.dumps(flags))
 
 
-def _with_flags(args, flags: dict) -> Namespace:
+def with_flags(args, flags: dict) -> Namespace:
+    """``args`` with ``flags`` set (``hidden`` back to a tuple, as JSON gives a list)."""
     values = {**vars(args), **flags}
     if values.get("hidden") is not None:
         values["hidden"] = tuple(values["hidden"])
     return Namespace(**values)
 
 
-def apply_config_file(args) -> Namespace:
-    """``ffnn train --config FILE``: the arguments with FILE's ``train_flags`` (from ``best.json``) applied.
-
-    A flag given on the command line with a value other than its default and
-    other than FILE's is an error rather than silently overridden.
-    """
-    from ..cli import CLIError, _add_train
-    from ..runs import read_json
-
-    flags = read_json(args.config).get("train_flags")
-    if not isinstance(flags, dict):
-        raise CLIError(f"--config {args.config}: holds no train_flags (write it with ffnn tune)")
-    probe = argparse.ArgumentParser(add_help=False)
-    _add_train(probe)
-    defaults = vars(probe.parse_args([]))
-    for key, value in flags.items():
-        if key not in defaults:
-            raise CLIError(f"--config {args.config}: unknown training flag {key!r}")
-        given, default = (json.loads(json.dumps(v)) for v in (getattr(args, key), defaults[key]))
-        if given != default and given != value:
-            raise CLIError(f"--config {args.config} sets --{key.replace('_', '-')} {value!r}; drop "
-                           f"--{key.replace('_', '-')} {given!r} from the command line")
-    return _with_flags(args, flags)
+def data_spec(args) -> DataSpec:
+    """The :class:`~ffnn.experiment.DataSpec` of a study's settings."""
+    return DataSpec(dataset=args.dataset, data_dir=args.data_dir, n_train=args.n_train, val_size=args.val_size,
+                    seed=args.seed)
 
 
-def _check(args) -> None:
-    from ..cli import CLIError, _check_backends
+def trial_config(args, split):
+    """The :class:`~ffnn.config.TrainConfig` of the settings in ``args`` (one trial's rate and batch size)."""
+    return make_config(split, hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size,
+                       learning_rate=args.lr, loss=args.loss, activation=args.activation, momentum=args.momentum,
+                       schedule=args.schedule, seed=args.seed, early_stopping=args.early_stopping)
 
+
+def check_optuna() -> None:
+    """A one-line error if Optuna is not installed."""
     try:
         import optuna  # noqa: F401
     except ModuleNotFoundError:
-        raise CLIError("ffnn tune needs optuna: pip install 'ffnn[tune]'") from None
-    if not args.val_size:
-        raise CLIError("--val-size 0 leaves nothing to select on: ffnn tune needs a validation split")
-    if args.lr is not None and args.lr_range is not None:
-        raise CLIError("give --lr (a fixed rate) or --lr-range (rates to search), not both")
-    if args.batch_size is not None and args.batch_sizes is not None:
-        raise CLIError("give --batch-size (a fixed size) or --batch-sizes (sizes to search), not both")
-    _check_backends([args.backend], args.loss)
-    Space.from_args(args)
+        raise SearchError("ffnn tune needs optuna: pip install 'ffnn[tune]'") from None
 
 
-def base_config(args, data):
+
+
+def base_config(args, split):
     """The TrainConfig of the study's fixed settings (the searched values are set per trial)."""
-    from ..cli import _train_config
-
     space = Space.from_args(args)
     lr = args.lr if args.lr is not None else space.lr_range[0]
     batch = args.batch_size if args.batch_size is not None else space.batch_sizes[0]
-    return _train_config(_with_flags(args, {"lr": lr, "batch_size": batch}), data)
+    return trial_config(with_flags(args, {"lr": lr, "batch_size": batch}), split)
 
 
-def _score_best(args, study, data, out: Path) -> dict:
+def score_best(args, study, split, out: Path) -> dict:
     """Train the best trial once more into ``out/best`` and score it on the test set; write ``best.json``.
 
     If ``best.json`` already holds this study's best trial, its test accuracy is kept, not measured again.
@@ -155,7 +82,7 @@ def _score_best(args, study, data, out: Path) -> dict:
     from optuna.trial import TrialState
 
     from ..backends import build
-    from ..cli import _train_config, _train_one
+    from ..experiment import train_run
     from ..runs import RunError, read_json, write_json
     from . import report
     from .search import redacted, storage_url
@@ -179,55 +106,46 @@ def _score_best(args, study, data, out: Path) -> dict:
         keep = ("config", "data", "reproduced_val_accuracy", "test_accuracy", "run_dir")
         record.update({k: previous.get(k) for k in keep})
     else:
-        config = _train_config(_with_flags(args, flags), data)
+        config = trial_config(with_flags(args, flags), split)
         print(f"Training the best trial ({best.number}) once more into {run_dir} and scoring it on the test set",
               flush=True)
-        result = _train_one(args.backend, build(args.backend, config, args.device), data, args.device, run_dir)
+        result = train_run(args.backend, build(args.backend, config, args.device), split, args.device, run_dir)
         if result["interrupted"]:
             raise KeyboardInterrupt
-        record.update({"config": config.to_dict(), "data": data.info,
+        record.update({"config": config.to_dict(), "data": split.info,
                        "reproduced_val_accuracy": result["val_accuracy"],
                        "test_accuracy": result["test_accuracy"], "run_dir": str(run_dir)})
     write_json(path, record)
     return record
 
 
-def _pct(v) -> str:
-    return "-" if v is None else f"{100 * v:.2f}%"
+def tune(args, log=print) -> dict:
+    """Run the study of ``args``: ``args.trials`` more trials, the trials table and plot, the best trial scored.
 
-
-def run(args) -> int:
-    from ..cli import _Data
+    Returns ``{"rows", "interrupted", "best"}``: the trials of the whole
+    study, whether Ctrl-C stopped the search (then nothing is scored), and the
+    ``best.json`` record (``None`` if interrupted).
+    """
     from . import report
     from .search import open_study, redacted, search, storage_url
 
-    _check(args)
-    data = _Data(args)
-    base_config(args, data)  # a bad combination of flags fails here, before any trial
+    split = load_split(data_spec(args))
+    base_config(args, split)  # a bad combination of settings fails here, before any trial
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     study = open_study(args)
-    before = len(study.trials)
-    print(f"Study {args.study!r} in {redacted(storage_url(args))}: {before} trials so far; adding {args.trials} "
-          f"with {min(args.jobs, max(args.trials, 1))} process(es). {args.backend}, {args.loss}, "
-          f"{args.epochs} epochs, {data.info['n_train']} training and {data.info['n_val']} validation images",
-          flush=True)
+    log(f"Study {args.study!r} in {redacted(storage_url(args))}: {len(study.trials)} trials so far; adding "
+        f"{args.trials} with {min(args.jobs, max(args.trials, 1))} process(es). {args.backend}, {args.loss}, "
+        f"{args.epochs} epochs, {split.info['n_train']} training and {split.info['n_val']} validation images")
     interrupted = search(args, study)
     space = Space.from_args(args)
     rows = report.trial_rows(study, space)
     report.write_trials_csv(rows, out / report.TRIALS_CSV)
     report.plot_tune(rows, out / report.PLOT, f"ffnn tune: study {args.study!r}, {args.backend}, {args.loss}, "
                                                f"{len(rows)} trials")
-    print(f"{len(rows)} trials in the study: {out / report.TRIALS_CSV}, {out / report.PLOT}")
+    log(f"{len(rows)} trials in the study: {out / report.TRIALS_CSV}, {out / report.PLOT}")
     if interrupted:
-        print("Interrupted: the finished trials are kept, the running ones marked failed; run the same command "
-              "again to go on.", flush=True)
-        return 130
+        return {"rows": rows, "interrupted": True, "best": None}
     if not any(r["state"] == "COMPLETE" for r in rows):
         raise SearchError(f"no trial of study {args.study!r} has completed, so there is no best trial to score")
-    best = _score_best(args, study, data, out)
-    print(f"Best trial {best['trial']}: {', '.join(f'{k} {v}' for k, v in best['params'].items())}: "
-          f"validation accuracy {_pct(best['val_accuracy'])} (again: {_pct(best['reproduced_val_accuracy'])}), "
-          f"test accuracy {_pct(best['test_accuracy'])}")
-    print(f"{out / report.BEST_JSON}; repeat it with: ffnn train --config {out / report.BEST_JSON}")
-    return 0
+    return {"rows": rows, "interrupted": False, "best": score_best(args, study, split, out)}

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import SearchError
+
 __all__ = ["Space", "SearchError", "LR_RANGES", "BATCH_SIZES", "storage_url", "open_study", "search",
            "worker_id", "DEFAULT_STUDY"]
 
@@ -54,10 +56,6 @@ SEARCHED = ("lr", "batch_size")
 #: Flags that do not change what a trial computes.
 NOT_SETTINGS = ("trials", "jobs", "storage", "study", "out", "device", "command", "_run", "lr_range",
                 "batch_sizes")
-
-
-class SearchError(ValueError):
-    """A search that cannot start or go on; the message says why in one line."""
 
 
 @dataclass(frozen=True)
@@ -294,9 +292,9 @@ def _sampler_seed(args, n_before: int, index: int) -> int:
 
 def run_worker(spec: dict, n_trials: int, index: int, n_before: int, study=None) -> None:
     """Run ``n_trials`` trials of the study (opened here unless given) in this process."""
-    from ..cli import _Data
+    from ..experiment import load_split
     from ..training import TrainingDiverged
-    from . import base_config
+    from . import base_config, data_spec
 
     args = Namespace(**spec)
     seed = _sampler_seed(args, n_before, index)
@@ -304,8 +302,8 @@ def run_worker(spec: dict, n_trials: int, index: int, n_before: int, study=None)
         study = open_study(args, seed)
     else:
         study.sampler = _sampler(seed)
-    data = _Data(args)
-    objective = objective_for(args, data, base_config(args, data))
+    split = load_split(data_spec(args))
+    objective = objective_for(args, split, base_config(args, split))
     with _sigint_in_trials_only():
         study.optimize(objective, n_trials=n_trials, catch=(TrainingDiverged,), callbacks=[_print_trial])
 
