@@ -24,14 +24,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RangeTest", "range_test", "LR_MIN", "LR_MAX", "PER_DECADE", "STEPS_PER_RATE", "EVAL_SIZE",
-           "TIME_LIMIT"]
+__all__ = ["RangeTest", "range_test", "plot_range_test", "LR_MIN", "LR_MAX", "PER_DECADE", "STEPS_PER_RATE",
+           "EVAL_SIZE", "TIME_LIMIT", "MIN_SECONDS", "MIN_STEPS", "MIN_SAMPLES_PER_RATE"]
 
 LR_MIN, LR_MAX = 1e-4, 100.0  # the sweep: six decades, from no visible change to divergence for any loss
 PER_DECADE = 5  # rates per decade: 31 in all
 STEPS_PER_RATE = 10  # SGD steps at each rate: 310 steps in all
 EVAL_SIZE = 200  # images the loss is measured on after each rate
-TIME_LIMIT = 3.0  # seconds; the sweep stops there
+TIME_LIMIT = 3.0  # seconds the sweep should take at most (it takes fewer steps per rate to keep to it)
+MIN_SECONDS = 1.0  # the least time a run's share gives the test (a tenth of a run of a few seconds is too little)
+MIN_STEPS = 310  # the least number of steps a run's share gives the test (31 rates, 10 steps each)
 _DIVERGED = 4.0  # stop once the loss is this many times its lowest value
 _HALF = 0.5  # the range: the rates that made the loss fall at least half as fast as the steepest one
 _WINDOW = 2  # the smoothing: a centred mean over 2 rates either side
@@ -72,21 +74,6 @@ class RangeTest:
             return None
         return float(f"{math.sqrt(self.recommended[0] * self.recommended[1]):.2g}")
 
-    def direction(self, rate: float, schedule: str = "constant") -> str:
-        """``"smaller"``, ``"larger"`` or ``"within"``: how ``rate`` (``schedule``'s) compares with the range.
-
-        A time-based schedule runs at ``max(rate - t, 1)``: from the first few steps on, at rate 1.
-        """
-        if self.recommended is None:
-            return "within"
-        low, high = self.recommended
-        effective = 1.0 if schedule == "time-based" else rate
-        if effective > high:
-            return "smaller"
-        if effective < low:
-            return "larger"
-        return "within"
-
     def to_dict(self) -> dict:
         return {"recommended": None if self.recommended is None else [float(v) for v in self.recommended],
                 "steepest": self.steepest, "suggested": self.suggested, "steps": self.steps,
@@ -97,8 +84,8 @@ class RangeTest:
 
 
 def range_test(config, x, y, weights, *, lr_min: float = LR_MIN, lr_max: float = LR_MAX,
-               per_decade: int = PER_DECADE, steps_per_rate: int = STEPS_PER_RATE, eval_size: int = EVAL_SIZE,
-               time_limit: float = TIME_LIMIT) -> RangeTest:
+               per_decade: int = PER_DECADE, steps_per_rate: int = STEPS_PER_RATE, max_steps: int | None = None,
+               eval_size: int = EVAL_SIZE, time_limit: float = TIME_LIMIT) -> RangeTest:
     """Run the range test for ``config`` from ``weights`` on images ``x`` (n, d) and int labels ``y``.
 
     Parameters
@@ -114,9 +101,10 @@ def range_test(config, x, y, weights, *, lr_min: float = LR_MIN, lr_max: float =
     lr_min, lr_max, per_decade, steps_per_rate
         The sweep: rates ``per_decade`` to a decade from ``lr_min`` to ``lr_max``, each held for
         ``steps_per_rate`` steps (more if they would see fewer than :data:`MIN_SAMPLES_PER_RATE`
-        images), after which the loss is measured.
+        images, but no more than ``max_steps`` in all), after which the loss is measured.
     time_limit : float
-        Seconds; the sweep also stops there, and once the loss has diverged.
+        Seconds the sweep should take: where the steps so far say it would take longer, the remaining
+        rates get fewer steps each (at least one). It stops early once the loss has diverged.
     """
     from .backends import numpy_net  # the reference arithmetic (imported here: numpy_net imports training)
     from .data import to_labels
@@ -139,22 +127,33 @@ def range_test(config, x, y, weights, *, lr_min: float = LR_MIN, lr_max: float =
     n_rates = int(round(per_decade * math.log10(lr_max / lr_min))) + 1
     sweep = lr_min * (lr_max / lr_min) ** (np.arange(n_rates) / (n_rates - 1))
     per_rate = max(steps_per_rate, -(-MIN_SAMPLES_PER_RATE // batch))
+    if max_steps is not None:
+        per_rate = max(1, min(per_rate, max_steps // n_rates))
+    tick = time.perf_counter()
     initial, _ = model.loss_and_accuracy(held)
+    eval_seconds = time.perf_counter() - tick
     rates, losses = [], []
     step, best = 0, initial
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for rate in sweep:
+        for i, rate in enumerate(sweep):
             first = (step * batch) % len(order)
             idx = np.take(order, np.arange(first, first + batch * per_rate), mode="wrap")
+            tick = time.perf_counter()
             step = model.train_epoch(train, idx, batch, lambda t, r=float(rate): r, step, lambda n: None)
+            step_seconds = (time.perf_counter() - tick) / per_rate
             loss, _ = model.loss_and_accuracy(held)
             if not math.isfinite(loss):
                 break
             rates.append(float(rate))
             losses.append(float(loss))
             best = min(best, loss)
-            if loss > _DIVERGED * best or time.perf_counter() - start > time_limit:
+            if loss > _DIVERGED * best:
                 break
+            # Fewer steps at each remaining rate if that is what it takes to reach lr_max within time_limit.
+            left = time_limit - (time.perf_counter() - start)
+            n_left = n_rates - i - 1
+            if n_left and left < n_left * (per_rate * step_seconds + eval_seconds):
+                per_rate = max(1, int((left / n_left - eval_seconds) / step_seconds))
     recommended, steepest = _steepest_range(initial, np.array(rates), np.array(losses))
     return RangeTest(tuple(rates), tuple(losses), recommended, steepest, batch, step, float(initial),
                      time.perf_counter() - start, len(x))
@@ -190,3 +189,29 @@ def _steepest_range(initial: float, rates: np.ndarray, losses: np.ndarray):
         hi += 1
     rate = lambda k: float(f"{rates[k - 1]:.3g}")  # noqa: E731
     return (rate(lo), rate(hi)), rate(i)
+
+
+def plot_range_test(test: dict, path, current: float | None = None, title: str = "Learning-rate range test"):
+    """The loss after each rate of ``test`` (:meth:`RangeTest.to_dict`) against the rate (log scale), the
+    recommended range shaded, and ``current`` (the run's rate) marked; written to ``path`` (PNG)."""
+    from matplotlib.figure import Figure
+
+    from .atomic import atomic_write
+
+    fig = Figure(figsize=(6.4, 4.2))
+    ax = fig.add_subplot()
+    ax.plot(test["rates"], test["losses"], "-o", ms=3, color="C0", label="loss on the held images")
+    ax.axhline(test["initial_loss"], color="0.6", lw=1, ls=":", label="before the sweep")
+    if test["recommended"] is not None:
+        low, high = test["recommended"]
+        ax.axvspan(low, high, color="C2", alpha=0.25,
+                   label=f"fastest fall: {low:g} to {high:g} (about {test['suggested']:g})")
+    if current is not None:
+        ax.axvline(current, color="C3", ls="--", label=f"the run's rate {current:g}")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"learning rate (each held for {test['steps'] // max(len(test['rates']), 1)} steps of "
+                  f"batch {test['batch_size']})")
+    ax.set_ylabel("loss")
+    ax.set_title(f"{title} ({test['seconds']:.1f} s)")
+    ax.legend(fontsize=8)
+    return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=110, bbox_inches="tight"))
