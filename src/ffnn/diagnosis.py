@@ -99,7 +99,8 @@ def _rate_now(config) -> str:
 def rate_advice(test: dict, config) -> str:
     """The learning-rate advice of a range test (``History.lr_range_test``, :mod:`ffnn.lrfind`) for
     ``config``: the range it found, what it cost, and the way it points from the configured rate."""
-    where = f"{test['steps']} steps on {test['sample']} training images from the run's starting weights"
+    where = (f"{test['steps']} steps on {test['sample'] - test['held']} of the run's training images from its "
+             f"starting weights, the loss measured on {test['held']} others")
     if test["recommended"] is None:
         return (f"a learning-rate range test ({where}, {test['seconds']:.1f} s) found no rate from "
                 f"{test['rates'][0]:g} to {test['rates'][-1]:g} at which the loss fell, so the rate is not "

@@ -24,13 +24,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RangeTest", "range_test", "plot_range_test", "LR_MIN", "LR_MAX", "PER_DECADE", "STEPS_PER_RATE",
+__all__ = ["RangeTest", "range_test", "plot_range_test", "run_range_test", "SAMPLE", "LR_MIN", "LR_MAX", "PER_DECADE", "STEPS_PER_RATE",
            "EVAL_SIZE", "TIME_LIMIT", "MIN_SECONDS", "MIN_STEPS", "MIN_SAMPLES_PER_RATE"]
 
 LR_MIN, LR_MAX = 1e-4, 100.0  # the sweep: six decades, from no visible change to divergence for any loss
 PER_DECADE = 5  # rates per decade: 31 in all
 STEPS_PER_RATE = 10  # SGD steps at each rate: 310 steps in all
 EVAL_SIZE = 200  # images the loss is measured on after each rate
+SAMPLE = 1200  # training images a run's test draws on (EVAL_SIZE of them held for the loss)
 TIME_LIMIT = 3.0  # seconds the sweep should take at most (it takes fewer steps per rate to keep to it)
 MIN_SECONDS = 1.0  # the least time a run's share gives the test (a tenth of a run of a few seconds is too little)
 MIN_STEPS = 310  # the least number of steps a run's share gives the test (31 rates, 10 steps each)
@@ -52,9 +53,9 @@ class RangeTest:
         The range of rates where the loss fell fastest; None if it never fell.
     steepest : float or None
         The rate at which it fell fastest.
-    batch_size, steps, initial_loss, seconds, sample : int, int, float, float, int
-        The batch size and number of the steps, the loss before them, the time the test took and the
-        training images it drew on.
+    batch_size, steps, initial_loss, seconds, sample, held : int, int, float, float, int, int
+        The batch size and number of the steps, the loss before them, the time the test took, the
+        training images it drew on and how many of those it held out to measure the loss.
     """
 
     rates: tuple
@@ -66,6 +67,7 @@ class RangeTest:
     initial_loss: float
     seconds: float
     sample: int
+    held: int
 
     @property
     def suggested(self) -> float | None:
@@ -78,7 +80,7 @@ class RangeTest:
         return {"recommended": None if self.recommended is None else [float(v) for v in self.recommended],
                 "steepest": self.steepest, "suggested": self.suggested, "steps": self.steps,
                 "batch_size": self.batch_size, "initial_loss": float(f"{self.initial_loss:.5g}"),
-                "sample": self.sample, "seconds": round(self.seconds, 4),
+                "sample": self.sample, "held": self.held, "seconds": round(self.seconds, 4),
                 "rates": [float(f"{r:.4g}") for r in self.rates],
                 "losses": [float(f"{v:.5g}") for v in self.losses]}
 
@@ -156,7 +158,7 @@ def range_test(config, x, y, weights, *, lr_min: float = LR_MIN, lr_max: float =
                 per_rate = max(1, int((left / n_left - eval_seconds) / step_seconds))
     recommended, steepest = _steepest_range(initial, np.array(rates), np.array(losses))
     return RangeTest(tuple(rates), tuple(losses), recommended, steepest, batch, step, float(initial),
-                     time.perf_counter() - start, len(x))
+                     time.perf_counter() - start, len(x), n_eval)
 
 
 def _steepest_range(initial: float, rates: np.ndarray, losses: np.ndarray):
@@ -215,3 +217,22 @@ def plot_range_test(test: dict, path, current: float | None = None, title: str =
     ax.set_title(f"{title} ({test['seconds']:.1f} s)")
     ax.legend(fontsize=8)
     return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=110, bbox_inches="tight"))
+
+
+def run_range_test(config, x, y, out, **kwargs) -> dict:
+    """``ffnn lr-find``: the test for ``config`` from its initial weights on up to :data:`SAMPLE` of
+    the training images ``x`` and labels ``y``; writes ``out/lr_find.json`` and ``out/lr_find.png``
+    and returns the dict (``kwargs`` go to :func:`range_test`)."""
+    from pathlib import Path
+
+    from .runs import write_json
+    from .weights import init_weights
+
+    idx = np.random.default_rng([config.seed, 4]).permutation(len(x))[:SAMPLE]
+    weights = init_weights(config.layer_sizes, config.seed, "float32", config.activation)
+    test = {**range_test(config, x[idx], y[idx], weights, **kwargs).to_dict(), "config": config.to_dict()}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "lr_find.json", test)
+    plot_range_test(test, out / "lr_find.png", current=config.learning_rate)
+    return test

@@ -22,7 +22,7 @@ from .progress import Progress
 
 __all__ = ["Trainable", "EarlyStopping", "TrainingDiverged", "fit_arrays", "fit_loop", "check_xy", "LR_SAMPLE"]
 
-LR_SAMPLE = 1200  # training images the learning-rate range test draws on (200 of them held for its loss)
+LR_SAMPLE = 1200  # training images the learning-rate range test draws on (ffnn.lrfind.SAMPLE; 200 held for its loss)
 
 
 class Trainable(Protocol):
