@@ -5,6 +5,7 @@ Routes (every error is JSON ``{"error": "one line"}`` with a 4xx status)::
     GET  /                                  the page (static/index.html)
     GET  /static/{file}                     its script and style sheet, from the package only
     GET  /api/models                        the served models
+    GET  /api/limits                        the largest upload and image accepted (the page checks files first)
     GET  /api/models/{name}/weights/{unit}  first-layer weights of one hidden unit, as an image
     POST /api/predict[?inspect=NAME]        multipart field "image": every model's prediction
     GET  /openapi.json, /docs               the API's OpenAPI description
@@ -28,7 +29,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from .registry import Registry, UnknownModel
-from .upload import MAX_UPLOAD_BYTES, BodyLimit, TooLarge, UploadError, decode, preview
+from .upload import MAX_PIXELS, MAX_UPLOAD_BYTES, BodyLimit, TooLarge, UploadError, decode, preview
 
 __all__ = ["create_app", "STATIC"]
 
@@ -102,6 +103,10 @@ def create_app(registry: Registry, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> 
     @app.get("/api/models", summary="The served models, their layer sizes, test accuracy and history")
     def models() -> list[dict]:
         return [m.describe() for m in registry.models.values()]
+
+    @app.get("/api/limits", summary="The largest upload (bytes) and image (pixels) /api/predict accepts")
+    def limits() -> dict:
+        return {"max_upload_bytes": max_upload_bytes, "max_pixels": MAX_PIXELS}
 
     @app.get("/api/models/{name}/weights/{unit}", summary="First-layer weights of one hidden unit")
     def weights(name: str, unit: int) -> dict:
