@@ -163,3 +163,23 @@ def test_the_browser_reads_the_servers_413_for_a_large_upload(page):
         return [response.status, await response.json()];
     }""")
     assert status == 413 and "over the limit" in body["error"]
+
+
+def test_the_api_docs_render_with_no_internet(browser, url):
+    # issue 27: FastAPI's /docs page took Swagger UI from a CDN and stayed blank offline
+    pytest.importorskip("fastapi_offline")
+    page = browser.new_page()
+    outside = []
+
+    def only_local(route):
+        if route.request.url.startswith(url):
+            return route.continue_()
+        outside.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", only_local)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url + "/docs")
+    expect(page.locator(".opblock-summary-path", has_text="/api/predict")).to_be_visible()
+    assert outside == []
+    page.close()

@@ -8,7 +8,8 @@ Routes (every error is JSON ``{"error": "one line"}`` with a 4xx status)::
     GET  /api/limits                        the largest upload and image accepted (the page checks files first)
     GET  /api/models/{name}/weights/{unit}  first-layer weights of one hidden unit, as an image
     POST /api/predict[?inspect=NAME]        multipart field "image": every model's prediction
-    GET  /openapi.json, /docs               the API's OpenAPI description
+    GET  /openapi.json                      the API's OpenAPI description
+    GET  /docs                              Swagger UI on it, from local files (fastapi-offline's), no CDN
 
 Errors: 400 for a missing ``image`` field, a file that is not an image or
 holds no digit, or a malformed request; 413 for a body over
@@ -88,10 +89,45 @@ def _predict(registry: Registry, data: bytes, inspect: str | None) -> dict:
     return result
 
 
+def docs_assets() -> Path | None:
+    """The directory of Swagger UI's script, style sheet and icon as the ``fastapi-offline`` package ships
+    them, or None without it."""
+    try:
+        import fastapi_offline
+    except ImportError:
+        return None
+    path = Path(fastapi_offline.__file__).with_name("static")
+    return path if (path / "swagger-ui-bundle.js").is_file() else None
+
+
+def _add_docs(app: FastAPI) -> None:
+    """``/docs`` from local files: FastAPI's page loads Swagger UI from a CDN, blank offline. Without the
+    files, ``/docs`` is a 404 that names ``/openapi.json``."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    assets = docs_assets()
+    if assets is None:
+        @app.get("/docs", include_in_schema=False)
+        def no_docs():
+            return _error(404, "the API page needs the fastapi-offline package (pip install 'ffnn[web]'); "
+                               "the API's description is at /openapi.json")
+        return
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="ffnn API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon.png")
+
+
 def create_app(registry: Registry, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
     """The ASGI app serving ``registry``; request bodies over ``max_upload_bytes`` get 413."""
-    app = FastAPI(title="ffnn", version="1", summary="Draw a digit and watch each trained network read it.")
+    app = FastAPI(title="ffnn", version="1", summary="Draw a digit and watch each trained network read it.",
+                  docs_url=None, redoc_url=None)
     app.state.registry = registry
+    _add_docs(app)
     app.add_middleware(BodyLimit, limit=max_upload_bytes)
     _add_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
