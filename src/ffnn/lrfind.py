@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RangeTest", "range_test", "plot_range_test", "run_range_test", "SAMPLE", "LR_MIN", "LR_MAX", "PER_DECADE", "STEPS_PER_RATE",
+__all__ = ["RangeTest", "range_test", "steepest_range", "plot_range_test", "run_range_test", "SAMPLE", "LR_MIN", "LR_MAX", "PER_DECADE", "STEPS_PER_RATE",
            "EVAL_SIZE", "TIME_LIMIT", "MIN_SECONDS", "MIN_STEPS", "MIN_SAMPLES_PER_RATE"]
 
 LR_MIN, LR_MAX = 1e-4, 100.0  # the sweep: six decades, from no visible change to divergence for any loss
@@ -156,12 +156,12 @@ def range_test(config, x, y, weights, *, lr_min: float = LR_MIN, lr_max: float =
             n_left = n_rates - i - 1
             if n_left and left < n_left * (per_rate * step_seconds + eval_seconds):
                 per_rate = max(1, int((left / n_left - eval_seconds) / step_seconds))
-    recommended, steepest = _steepest_range(initial, np.array(rates), np.array(losses))
+    recommended, steepest = steepest_range(initial, np.array(rates), np.array(losses))
     return RangeTest(tuple(rates), tuple(losses), recommended, steepest, batch, step, float(initial),
                      time.perf_counter() - start, len(x), n_eval)
 
 
-def _steepest_range(initial: float, rates: np.ndarray, losses: np.ndarray):
+def steepest_range(initial: float, rates: np.ndarray, losses: np.ndarray):
     """((low, high), steepest rate) where the smoothed loss falls fastest against log10(rate), and the
     rates around it where it falls at least half as fast; (None, None) if it never fell.
 
