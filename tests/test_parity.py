@@ -19,6 +19,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("tensorflow")
+pytest.importorskip("ffnn.backends.tf_net")  # TensorFlow's start-up here, not in the first case's time
 pytestmark = [pytest.mark.torch, pytest.mark.tf]
 
 from ffnn import TrainConfig  # noqa: E402
