@@ -25,13 +25,14 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["RangeTest", "range_test", "steepest_range", "plot_range_test", "run_range_test", "SAMPLE", "LR_MIN", "LR_MAX", "PER_DECADE", "STEPS_PER_RATE",
-           "EVAL_SIZE", "TIME_LIMIT", "MIN_SECONDS", "MIN_STEPS", "MIN_SAMPLES_PER_RATE"]
+           "EVAL_SIZE", "TIME_LIMIT", "MIN_SECONDS", "MIN_STEPS", "MIN_SAMPLES_PER_RATE", "MIN_SAMPLE"]
 
 LR_MIN, LR_MAX = 1e-4, 100.0  # the sweep: six decades, from no visible change to divergence for any loss
 PER_DECADE = 5  # rates per decade: 31 in all
 STEPS_PER_RATE = 10  # SGD steps at each rate: 310 steps in all
 EVAL_SIZE = 200  # images the loss is measured on after each rate
 SAMPLE = 1200  # training images a run's test draws on (EVAL_SIZE of them held for the loss)
+MIN_SAMPLE = 20  # a run with fewer training images gets no range test
 TIME_LIMIT = 3.0  # seconds the sweep should take at most (it takes fewer steps per rate to keep to it)
 MIN_SECONDS = 1.0  # the least time a run's share gives the test (a tenth of a run of a few seconds is too little)
 MIN_STEPS = 310  # the least number of steps a run's share gives the test (31 rates, 10 steps each)

@@ -117,7 +117,8 @@ def _measure_and_diagnose(history: History, model, config: TrainConfig, probe, p
 class _RangeTest:
     """The learning-rate range test of a run (:mod:`ffnn.lrfind`), run at most once, when a diagnosis first
     advises a rate: from the run's starting weights on ``sample()``'s images, within a tenth of the run's
-    expected time (its epochs so far, times the number of epochs) and :data:`ffnn.lrfind.TIME_LIMIT`."""
+    expected time (its epochs so far, times the number of epochs) and :data:`ffnn.lrfind.TIME_LIMIT`.
+    None (no test) when the sample has fewer than :data:`ffnn.lrfind.MIN_SAMPLE` images."""
 
     def __init__(self, history: History, config: TrainConfig, start_weights, sample, n_train):
         self.history, self.config, self.start, self.sample, self.n_train = (history, config, start_weights,
@@ -128,6 +129,8 @@ class _RangeTest:
 
         if self.history.lr_range_test is None:
             x, y = self.sample()
+            if len(x) < lrfind.MIN_SAMPLE:  # too few images to measure on: the advice follows the history
+                return None
             seconds = self.history["seconds"]
             expected = sum(seconds) / len(seconds) * self.config.epochs
             steps = self.config.epochs * -(-(self.n_train or len(x)) // self.config.batch_size)
