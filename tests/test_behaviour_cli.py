@@ -14,21 +14,10 @@ from ffnn.backends import load
 from ffnn.cli import main
 from ffnn.data import IDX_FILES, load_mnist, one_hot, prepare_images
 from ffnn.imaging import load_digit
+from helpers.cli import ffnn_ok
+from helpers.files import write_idx
 
 QUICK = ["--hidden", "16", "--epochs", "1", "--batch-size", "20"]
-
-
-def ffnn(capsys, *argv):
-    rc = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    assert rc == 0, err
-    return out
-
-
-def write_idx(path, array):
-    magic = 0x803 if array.ndim == 3 else 0x801
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
 
 
 def blocks(n, rng):
@@ -73,7 +62,7 @@ def _rows(a):
 
 
 def test_n_train_takes_the_first_n_mnist_images(tmp_path, capsys, seen):
-    ffnn(capsys, "train", "--n-train", "300", *QUICK, "--out", tmp_path / "run")
+    ffnn_ok(capsys, "train", "--n-train", "300", *QUICK, "--out", tmp_path / "run")
     (x, y), _ = load_mnist()
     first = prepare_images(x[:300])
     assert len(seen["x"]) == 270 and len(seen["x_val"]) == 30  # the 10% split is taken from those 300
@@ -84,7 +73,7 @@ def test_n_train_takes_the_first_n_mnist_images(tmp_path, capsys, seen):
 def test_data_dir_trains_on_the_first_n_of_that_directory(blocks_dir, tmp_path, capsys, seen):
     d, (x, y), _ = blocks_dir
     out = tmp_path / "run"
-    ffnn(capsys, "train", "--data-dir", d, "--n-train", "250", "--val-size", "0", *QUICK, "--out", out)
+    ffnn_ok(capsys, "train", "--data-dir", d, "--n-train", "250", "--val-size", "0", *QUICK, "--out", out)
     np.testing.assert_array_equal(seen["x"], prepare_images(x[:250]))  # no split: in order
     np.testing.assert_array_equal(seen["y"], y[:250])
     config = json.loads((out / "config.json").read_text())
@@ -94,23 +83,23 @@ def test_data_dir_trains_on_the_first_n_of_that_directory(blocks_dir, tmp_path, 
 def test_evaluate_scores_a_run_on_its_own_dataset(blocks_dir, tmp_path, capsys):
     d, _, (xt, yt) = blocks_dir
     out = tmp_path / "run"
-    ffnn(capsys, "train", "--data-dir", d, "--hidden", "16", "--epochs", "3", "--batch-size", "10", "--lr", "2",
+    ffnn_ok(capsys, "train", "--data-dir", d, "--hidden", "16", "--epochs", "3", "--batch-size", "10", "--lr", "2",
          "--out", out)
-    metrics = json.loads(ffnn(capsys, "evaluate", out, "--json"))
+    metrics = json.loads(ffnn_ok(capsys, "evaluate", out, "--json"))
     assert metrics["n_test"] == 60 and np.sum(metrics["confusion_matrix"]) == 60  # not MNIST's 10,000
     pred = load("numpy", out / "model.npz").predict_proba(prepare_images(xt)).argmax(1)
     assert metrics["test_accuracy"] == pytest.approx(np.mean(pred == yt))
     assert metrics["test_accuracy"] > 0.5  # the blocks are learnable: chance is 0.1
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["test_accuracy"] == pytest.approx(metrics["test_accuracy"])
-    text = ffnn(capsys, "evaluate", out)
+    text = ffnn_ok(capsys, "evaluate", out)
     assert "on 60 images" in text
 
 
 def test_time_based_schedule_records_its_rates(tmp_path, capsys):
     out = tmp_path / "run"
     # 300 images in batches of 100: 3 steps per epoch, so epochs start at steps 0, 3, 6 -> rates 7, 4, 1
-    ffnn(capsys, "train", "--n-train", "300", "--val-size", "0", "--hidden", "16", "--epochs", "3",
+    ffnn_ok(capsys, "train", "--n-train", "300", "--val-size", "0", "--hidden", "16", "--epochs", "3",
          "--batch-size", "100", "--schedule", "time-based", "--lr", "7", "--out", out)
     config = json.loads((out / "config.json").read_text())["config"]
     assert config["schedule"] == "time-based" and config["learning_rate"] == 7
@@ -120,7 +109,7 @@ def test_time_based_schedule_records_its_rates(tmp_path, capsys):
 
 def test_mse_loss_is_the_mean_squared_error_of_the_saved_model(tmp_path, capsys):
     out = tmp_path / "run"
-    ffnn(capsys, "train", "--n-train", "400", "--val-size", "0", "--hidden", "16", "--epochs", "2",
+    ffnn_ok(capsys, "train", "--n-train", "400", "--val-size", "0", "--hidden", "16", "--epochs", "2",
          "--batch-size", "16", "--lr", "8", "--loss", "mse", "--out", out)
     assert json.loads((out / "config.json").read_text())["config"]["loss"] == "mse"
     history = json.loads((out / "history.json").read_text())["history"]
@@ -148,7 +137,7 @@ def digits_run(tmp_path_factory):
 @pytest.mark.parametrize("top", [1, 5, 10, 25])
 def test_predict_top_lists_the_models_probabilities(digits_run, capsys, top):
     out, paths = digits_run
-    results = json.loads(ffnn(capsys, "predict", out, *paths, "--top", top, "--json"))
+    results = json.loads(ffnn_ok(capsys, "predict", out, *paths, "--top", top, "--json"))
     model = load("numpy", out / "model.npz")
     for path, r in zip(paths, results, strict=True):
         p = model.predict_proba(load_digit(path).reshape(1, -1))[0]
@@ -156,5 +145,5 @@ def test_predict_top_lists_the_models_probabilities(digits_run, capsys, top):
         assert [t["class"] for t in r["top"]] == list(expected)
         assert [t["probability"] for t in r["top"]] == pytest.approx(p[expected], rel=1e-6)
         assert r["prediction"] == int(np.argmax(p))
-    text = ffnn(capsys, "predict", out, paths[0], "--top", top)
+    text = ffnn_ok(capsys, "predict", out, paths[0], "--top", top)
     assert text.count("%)") == min(top, 10)

@@ -64,13 +64,14 @@ def _z(shape=(4, 5), seed=0):
 
 def test_the_activation_table_is_exactly_the_three_activations():
     assert set(fn.ACTIVATIONS) == set(ORACLES)
-    for name, (f, backward) in fn.ACTIVATIONS.items():
-        assert f is getattr(fn, name) and backward is getattr(fn, name + "_backward")
+    for name, record in fn.ACTIVATIONS.items():
+        assert record.name == name
+        assert record.forward is getattr(fn, name) and record.backward is getattr(fn, name + "_backward")
 
 
 @pytest.mark.parametrize("name", sorted(ORACLES))
 def test_activations_match_their_definitions_and_keep_the_dtype(name):
-    f, _ = fn.ACTIVATIONS[name]
+    f = fn.get_activation(name).forward
     z = _z()
     np.testing.assert_allclose(f(z), ORACLES[name](z), rtol=1e-12, atol=1e-15)
     z32 = z.astype(np.float32)
@@ -82,7 +83,7 @@ def test_activations_match_their_definitions_and_keep_the_dtype(name):
 
 @pytest.mark.parametrize("name", sorted(ORACLES))
 def test_backward_is_the_derivative_by_central_differences(name):
-    f, backward = fn.ACTIVATIONS[name]
+    f, backward = fn.get_activation(name).forward, fn.get_activation(name).backward
     z, h = _z(), 1e-6
     da = np.random.default_rng(1).normal(size=z.shape)
     numeric = da * (ORACLES[name](z + h) - ORACLES[name](z - h)) / (2 * h)
@@ -142,15 +143,20 @@ def test_nll_is_cross_entropy_of_one_hot_rows_and_stays_finite():
     tiny = float(np.finfo(np.float32).tiny)
     assert fn.nll(zero, [1]) == pytest.approx(-np.log(tiny), rel=1e-6)  # about 87.3, not infinity
     assert fn.cross_entropy(zero, np.array([[0.0, 1.0]], np.float32)) == pytest.approx(-np.log(tiny), rel=1e-6)
-    assert fn.nll(np.array([[1.0, 0.0]]), [1]) == pytest.approx(-np.log(np.finfo(np.float64).tiny))
+    # one floor whatever the dtype, so float64 metrics agree with float32 histories
+    assert fn.PROB_FLOOR == tiny
+    assert fn.nll(np.array([[1.0, 0.0]]), [1]) == pytest.approx(-np.log(tiny), rel=1e-12)
 
 
 def test_losses_table_and_gradients_against_central_differences():
-    assert fn.LOSSES == {"mse": (fn.mse, fn.mse_grad), "cross-entropy": (fn.cross_entropy, fn.cross_entropy_grad)}
+    assert {name: (r.loss, r.grad) for name, r in fn.LOSSES.items()} == {
+        "mse": (fn.mse, fn.mse_grad), "cross-entropy": (fn.cross_entropy, fn.cross_entropy_grad)}
+    assert fn.get_loss("mse").backends == ("numpy",)
+    assert fn.get_loss("cross-entropy").backends == ("numpy", "torch", "tensorflow")
     rng = np.random.default_rng(3)
     z = rng.normal(size=(4, 3))
     y = np.eye(3)[[0, 2, 1, 1]]
-    for loss, grad in fn.LOSSES.values():
+    for loss, grad in ((r.loss, r.grad) for r in fn.LOSSES.values()):
         numeric = np.zeros_like(z)
         for idx in np.ndindex(*z.shape):
             d = np.zeros_like(z)
@@ -162,9 +168,9 @@ def test_losses_table_and_gradients_against_central_differences():
 
 
 def test_losses_of_exact_integer_probabilities_and_float_labels():
-    # probabilities given as integers (exact one-hot predictions): no dtype limit, so log is clipped at 1e-300
+    # probabilities given as integers (exact one-hot predictions): clipped at the same floor as floats
     p = np.array([[1, 0], [0, 1]])
-    miss = -np.log(1e-300)  # about 690.8 for the one wrong row
+    miss = -np.log(np.finfo(np.float32).tiny)  # about 87.3 for the one wrong row
     assert fn.nll(p, [1, 1]) == pytest.approx(miss / 2, rel=1e-12)
     assert fn.cross_entropy(p, np.array([[0, 1], [0, 1]])) == pytest.approx(miss / 2, rel=1e-12)
     # labels that arrive as floats holding integers (as Keras passes them) index like integers
@@ -173,7 +179,7 @@ def test_losses_of_exact_integer_probabilities_and_float_labels():
 
 @pytest.mark.parametrize("loss", ["mse", "cross-entropy"])
 def test_loss_gradients_write_into_out(loss):
-    _, grad = fn.LOSSES[loss]
+    grad = fn.get_loss(loss).grad
     p = fn.softmax(np.random.default_rng(4).normal(size=(3, 4)))
     y = np.eye(4)[[0, 1, 3]]
     expected = grad(p, y)

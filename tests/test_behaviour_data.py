@@ -10,6 +10,7 @@ import pytest
 
 from ffnn import TrainConfig, data
 from ffnn.data import DatasetError, IDX_FILES, one_hot
+from helpers.files import idx_bytes
 
 BUNDLED = Path(str(resources.files("ffnn.datasets.mnist")))
 
@@ -86,12 +87,6 @@ import gzip as _gzip  # noqa: E402
 import re  # noqa: E402
 
 
-def _idx(array):
-    array = np.asarray(array, dtype=np.uint8)
-    magic = 0x803 if array.ndim == 3 else 0x801
-    return magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape) + array.tobytes()
-
-
 def test_parse_idx_names_raw_bytes_by_default():
     with pytest.raises(DatasetError, match=r"^<bytes>: truncated header \(3 bytes\)$"):
         data.parse_idx(b"abc")
@@ -104,7 +99,7 @@ def _dataset(directory, train_labels, test_labels=(1, 2), images_as_labels=False
     if images_as_labels:
         files["train_images"] = np.zeros(n)
     for role, array in files.items():
-        (directory / IDX_FILES[role]).write_bytes(_idx(array))
+        (directory / IDX_FILES[role]).write_bytes(idx_bytes(array))
 
 
 def test_idx_directories_report_the_set_and_the_first_bad_label(tmp_path):
@@ -113,7 +108,7 @@ def test_idx_directories_report_the_set_and_the_first_bad_label(tmp_path):
         with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path))} train: label 10 outside 0-9$"):
             data.load_idx_dir(tmp_path)
     _dataset(tmp_path, [1, 2], test_labels=[3])
-    (tmp_path / IDX_FILES["test_images"]).write_bytes(_idx(np.zeros((2, 2, 2))))
+    (tmp_path / IDX_FILES["test_images"]).write_bytes(idx_bytes(np.zeros((2, 2, 2))))
     with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path))} test: 2 images but 1 labels$"):
         data.load_idx_dir(tmp_path)
     _dataset(tmp_path, [1, 2], images_as_labels=True)

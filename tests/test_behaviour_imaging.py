@@ -5,6 +5,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from ffnn.imaging import center_of_mass, mnist_like
+from helpers.files import png_header_only
 
 
 def four(img, fill):
@@ -97,14 +98,12 @@ def test_wide_integer_images_are_stretched_not_clipped(reference, mode, lo, hi, 
 
 
 def test_load_digit_limit_is_inclusive_and_directories_are_named(tmp_path):
-    from test_fuzz_image import _png_header_only
-
     from ffnn.imaging import MAX_PIXELS, load_digit
 
     side = int(MAX_PIXELS ** 0.5)
     assert side * side == MAX_PIXELS  # 8000 x 8000: exactly the limit is decoded (and fails as truncated)
     path = tmp_path / "limit.png"
-    path.write_bytes(_png_header_only(side, side))
+    path.write_bytes(png_header_only(side, side))
     with pytest.raises(ValueError, match="cannot read the image"):
         load_digit(path)
     with pytest.raises(ValueError, match=rf"^{tmp_path}: is a directory, not an image$"):
@@ -308,4 +307,4 @@ def test_a_144_megapixel_png_is_refused_in_one_line_without_pillows_warning(tmp_
         with pytest.raises(ValueError) as err:
             load_digit(path)
     assert [str(w.message) for w in caught] == []
-    assert str(err.value) == f"{path}: the image is 12000x12000 pixels, more than the 64,000,000 this loader decodes"
+    assert str(err.value) == f"{path}: the image is 12000x12000 pixels, more than the 64,000,000 this reader decodes"

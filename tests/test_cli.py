@@ -15,19 +15,14 @@ from PIL import Image
 
 from ffnn.cli import COMMANDS, build_parser, main
 from ffnn.data import prepare_images
+from helpers.cli import ffnn
+from helpers.files import write_idx
 
 TINY = ["--n-train", "500", "--epochs", "1", "--batch-size", "50"]
 RUN_FILES = {"config.json", "history.json", "history.csv", "metrics.json", "accuracy.png", "loss.png",
              "confusion.png", "misclassified.png"}
 MODEL_FILES = {"numpy": "model.npz", "torch": "model.pt", "tensorflow": "model.keras"}
 FRAMEWORK = {"torch": "torch", "tensorflow": "tensorflow"}
-
-
-def ffnn(capsys, *argv):
-    """Run ``ffnn argv`` in-process; return (exit status, stdout, stderr)."""
-    rc = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def needs(backend):
@@ -520,15 +515,11 @@ NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
 @pytest.fixture(scope="module")
 def named_data_dir(mnist, tmp_path_factory):
     """The first 300 MNIST training and 200 test images as IDX files, with a classes.txt of the digits' words."""
-    import gzip
-
     d = tmp_path_factory.mktemp("named")
     (x, y), (xt, yt) = mnist
     for name, array in [("train-images-idx3-ubyte", x[:300]), ("train-labels-idx1-ubyte", y[:300]),
                         ("t10k-images-idx3-ubyte", xt[:200]), ("t10k-labels-idx1-ubyte", yt[:200])]:
-        header = (0x803 if array.ndim == 3 else 0x801).to_bytes(4, "big") + b"".join(
-            n.to_bytes(4, "big") for n in array.shape)
-        (d / f"{name}.gz").write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
+        write_idx(d / f"{name}.gz", array, gz=True)
     (d / "classes.txt").write_text("\n".join(NAMES) + "\n")
     return d
 

@@ -11,6 +11,7 @@ import pytest
 
 from ffnn import data
 from ffnn.data import DatasetError
+from helpers.files import idx_bytes
 
 BUNDLED = Path(str(resources.files("ffnn.datasets.mnist")))
 OFFICIAL = {  # the canonical sums, typed here independently of the bundled SHA256SUMS
@@ -19,13 +20,6 @@ OFFICIAL = {  # the canonical sums, typed here independently of the bundled SHA2
     "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    """Independent IDX writer: magic 0x0801 (1-D) or 0x0803 (3-D), big-endian dims."""
-    magic = {1: 0x801, 3: 0x803}[array.ndim]
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    return header + array.astype(np.uint8).tobytes()
 
 
 def write_dataset(directory: Path, n_train=20, n_test=10, gz=True, seed=0):

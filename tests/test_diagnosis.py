@@ -55,8 +55,8 @@ def test_saturation_fires_when_most_of_a_layer_is_saturated():
     assert _codes(_history([1.0], saturation_1=[SATURATED], saturation_2=[0.2])) == []
     relu = CONFIG.replace(activation="relu")
     [finding] = check(_history([1.0], saturation_1=[0.97]), relu)
-    assert "97% of the ReLU units of hidden layer 1 are dead" in finding["message"]
-    assert "tanh or sigmoid" in finding["message"]
+    assert "97% of the relu units of hidden layer 1 are dead" in finding["message"]
+    assert "sigmoid or tanh" in finding["message"]
 
 
 def test_vanishing_gradient_compares_the_first_layer_with_the_last():

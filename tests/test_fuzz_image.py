@@ -4,8 +4,6 @@ Covers random bytes, real images in every Pillow mode that a file can hold, 1x1 
 a header claiming a huge size, which must be refused before Pillow decodes (or allocates) the pixels.
 """
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -13,6 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
 from ffnn.imaging import MAX_PIXELS, SIZE, load_digit, mnist_like
+from helpers.files import png_header_only
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 MODES = ["1", "L", "LA", "P", "PA", "RGB", "RGBA", "CMYK", "YCbCr", "I", "I;16", "F", "LAB", "HSV", "RGBX"]
@@ -90,19 +89,10 @@ def test_one_pixel_images(tmp_path):
     assert out is not None and out.sum() > 0
 
 
-def _png_header_only(width, height):
-    """A PNG whose IHDR claims ``width`` x ``height`` and whose pixel data is a few bytes."""
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) \
-        + chunk(b"IEND", b"")
-
-
 @pytest.mark.parametrize("width,height", [(9000, 9000), (100_000, 100_000), (2**31 - 1, 1), (1, 2**31 - 1)])
 def test_huge_dimensions_in_the_header_are_refused_before_decoding(tmp_path, width, height):
     path = tmp_path / "huge.png"
-    path.write_bytes(_png_header_only(width, height))
+    path.write_bytes(png_header_only(width, height))
     with pytest.raises(ValueError) as err:
         load_digit(path)
     assert str(err.value).startswith(f"{path}:")

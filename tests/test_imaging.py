@@ -131,3 +131,33 @@ def test_load_digit_files(tmp_path):
     truncated.write_bytes(png.read_bytes()[:200])
     with pytest.raises(ValueError, match="truncated.png: cannot read the image"):
         load_digit(truncated)
+
+
+def test_open_image_is_the_one_opener_with_each_callers_limits(tmp_path):
+    import io
+    import warnings
+
+    from ffnn.imaging import ImageError, ImageTooLarge, open_image
+    from ffnn.web import upload
+    from helpers.files import png_header_only
+
+    path = tmp_path / "four.png"
+    draw_four(size=(40, 30), box=(5, 4, 20, 26), width=3).save(path)
+    with open_image(path, max_pixels=40 * 30) as by_path, open_image(io.BytesIO(path.read_bytes())) as by_bytes:
+        assert by_path.size == (40, 30) and np.array_equal(np.asarray(by_path), np.asarray(by_bytes))
+    with pytest.raises(ImageTooLarge, match=r"four.png: the image is 40x30 pixels, more than the 1,199 "):
+        open_image(path, max_pixels=40 * 30 - 1)
+    # Only the formats asked for: EPS would run Ghostscript.
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n"
+    with pytest.raises(ImageError, match=r"^upload: not an image \(PNG, JPEG are accepted\)$"):
+        open_image(io.BytesIO(eps), formats=("PNG", "JPEG"), name="upload")
+    # 144 megapixels declared in a few bytes: refused from the header in one line, without Pillow's warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ImageTooLarge, match="12000x12000 pixels"):
+            open_image(io.BytesIO(png_header_only(12000, 12000)), name="bomb")
+    # The web upload uses it with its own limit (16 MP) and formats, and keeps its own error types (413, 400).
+    with pytest.raises(upload.TooLarge, match="5000x4000 pixels, more than the 16,000,000"):
+        upload.decode(png_header_only(5000, 4000), name="big.png")
+    with pytest.raises(upload.UploadError, match="not an image \\(PNG, JPEG, GIF, BMP, WEBP, TIFF are accepted\\)"):
+        upload.decode(eps)

@@ -9,16 +9,10 @@ from ffnn.cli import main
 from ffnn.functional import sigmoid, softmax
 from ffnn.imaging import load_digit
 from ffnn.inspect import inspect_digit
-from ffnn.plots import weight_tiles
+from helpers.cli import ffnn
 
 TINY = ["--n-train", "300", "--epochs", "1", "--batch-size", "50", "--hidden", "16,8"]
 FRAMEWORK = {"torch": "torch", "tensorflow": "tensorflow"}
-
-
-def ffnn(capsys, *argv):
-    rc = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +45,8 @@ def test_inspect_digit_by_hand():
 
 
 def test_weight_tiles_put_each_unit_in_its_own_tile():
+    from ffnn.plots import weight_tiles
+
     W = np.arange(4 * 5, dtype=float).reshape(4, 5)  # 4 inputs (2x2 tiles), 5 units -> 3 columns, 2 rows
     mosaic, n = weight_tiles(W, gap=1)
     assert n == 5 and mosaic.shape == (2 * 3 - 1, 3 * 3 - 1)

@@ -231,6 +231,7 @@ def test_nll_is_cross_entropy_for_integer_labels():
     p = np.array([[0.5, 0.5], [0.25, 0.75], [1.0, 0.0]])
     labels = np.array([0, 1, 1])
     # -(ln 0.5 + ln 0.75 + ln tiny) / 3: the underflowed probability costs a large finite loss, not inf
-    expected = -(np.log(0.5) + np.log(0.75) + np.log(np.finfo(np.float64).tiny)) / 3
+    # (tiny is float32's smallest normal number, the floor also for float64 probabilities)
+    expected = -(np.log(0.5) + np.log(0.75) + np.log(np.finfo(np.float32).tiny)) / 3
     assert F.nll(p, labels) == pytest.approx(expected)
     assert F.nll(p, labels) == pytest.approx(F.cross_entropy(p, np.eye(2)[labels]))

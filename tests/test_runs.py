@@ -57,6 +57,25 @@ def test_atomic_write_replaces_and_uses_umask_permissions(tmp_path):
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
+def test_atomic_write_follows_the_umask_of_the_moment_and_never_sets_it(tmp_path, monkeypatch):
+    import importlib
+
+    import ffnn.atomic
+
+    old = os.umask(0o077)
+    try:
+        calls = []
+        monkeypatch.setattr(os, "umask", lambda *a: calls.append(a) or 0)  # importing or writing must not call it
+        importlib.reload(ffnn.atomic)
+        ffnn.atomic.atomic_write_text(tmp_path / "private.txt", "x")
+    finally:
+        monkeypatch.undo()
+        os.umask(old)
+    assert calls == []
+    assert (tmp_path / "private.txt").stat().st_mode & 0o777 == 0o600
+    assert _leftovers(tmp_path) == []
+
+
 def test_write_json_converts_numpy_and_nan(tmp_path):
     path = write_json(tmp_path / "m.json", {"acc": np.float32(0.5), "n": np.int64(3), "loss": float("nan"),
                                             "cm": np.eye(2, dtype=np.int64), "inf": float("inf")})
@@ -131,6 +150,41 @@ def test_run_without_model(tmp_path):
     write_json(tmp_path / "config.json", {"nothing": 1})
     with pytest.raises(RunError, match="names no backend"):
         open_run(tmp_path).load_model()
+
+
+def test_config_json_has_a_format_and_old_ones_still_load(tmp_path):
+    from ffnn.backends import build
+    from ffnn.config import TrainConfig
+    from ffnn.runs import CONFIG_FORMAT
+
+    config = TrainConfig(layer_sizes=(784, 4, 10), epochs=1)
+    model = build("numpy", config, "cpu")
+    new, old = Run(tmp_path / "new"), tmp_path / "old"
+    new.write_config({"backend": "numpy", "config": config.to_dict()})
+    assert json.loads(new.file("config.json").read_text())["format"] == CONFIG_FORMAT == 2
+    # config.json as ffnn wrote it before formats were numbered (2026-12-01), written out by hand.
+    old.mkdir()
+    (old / "config.json").write_text(json.dumps({
+        "backend": "numpy", "device": "auto",
+        "data": {"dataset": "fashion-mnist", "data_dir": None, "n_train": 90, "n_val": 10, "n_test": 10000,
+                 "first_n": 100, "val_size": 0.1, "split_seed": 1,
+                 "classes": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+                             "Bag", "Ankle boot"]},
+        "config": {"layer_sizes": [784, 4, 10], "epochs": 1, "batch_size": 32, "learning_rate": 1.0,
+                   "loss": "cross-entropy", "activation": "sigmoid", "momentum": 0.0, "schedule": "constant",
+                   "seed": 1, "early_stopping": None, "monitor": "val_loss", "min_delta": 0.0, "shuffle": True,
+                   "dtype": "float32"},
+        "ffnn_version": "0.1.0"}))
+    model.save_model(old / "model.npz")
+    run = open_run(old)
+    assert run.read_config()["backend"] == "numpy" and run.class_names()[7] == "Sneaker"
+    backend, loaded = run.load_model()
+    assert backend == "numpy" and loaded.predict_proba(np.zeros((2, 784), np.float32)).shape == (2, 10)
+    # A format from a later ffnn is refused in one line that names the field, not misread.
+    (old / "config.json").write_text(json.dumps({"format": 3, "backend": "numpy"}))
+    with pytest.raises(RunError, match=r"config.json: format 3 is not one this version of ffnn reads") as info:
+        open_run(old).load_model()
+    assert "\n" not in str(info.value)
 
 
 # --------------------------------------------------------------------- metrics

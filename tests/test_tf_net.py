@@ -4,21 +4,29 @@ Oracles are independent of Keras: a NumPy forward pass and a NumPy SGD step
 written out here (sigmoid hidden layers, softmax output, mean cross-entropy,
 whose gradient at the logits is (P - Y) / n).
 """
+import importlib.util
 import io
 
 import numpy as np
 import pytest
 
-pytest.importorskip("tensorflow")
-import keras  # noqa: E402
+from ffnn import TrainConfig
+from ffnn.data import one_hot
+from ffnn.schedules import TimeBased
+from ffnn.weights import init_weights
 
-from ffnn import NeuralNetworkTf, TimeBasedLearningRate, TrainConfig  # noqa: E402
-from ffnn.backends import tf_net  # noqa: E402
-from ffnn.data import one_hot  # noqa: E402
-from ffnn.schedules import TimeBased  # noqa: E402
-from ffnn.weights import init_weights  # noqa: E402
+pytestmark = [pytest.mark.tf, pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None,
+                                                 reason="needs TensorFlow: pip install 'ffnn[tf]'")]
+keras = tf_net = NeuralNetworkTf = TimeBasedLearningRate = None  # set by _keras, when the first test here runs
 
-pytestmark = pytest.mark.tf
+
+@pytest.fixture(scope="module", autouse=True)
+def _keras():
+    """Import Keras for this file's tests, not while pytest collects the whole suite (TensorFlow takes seconds)."""
+    global keras, tf_net, NeuralNetworkTf, TimeBasedLearningRate
+    keras = pytest.importorskip("keras")
+    from ffnn import NeuralNetworkTf, TimeBasedLearningRate
+    from ffnn.backends import tf_net
 
 
 def sigmoid(z):
@@ -248,6 +256,37 @@ def test_keras_methods_take_28_by_28_images(mnist):
 # ------------------------------------------------------------ saving
 
 
+def test_step_rates_hold_any_schedule_and_save_as_runs():
+    rates = tf_net.StepRates()
+    rates.fill(TimeBased(4), 2, 5)  # steps 2..6 at max(4 - step, 1): 2, 1, 1, 1, 1
+    assert [float(rates(t)) for t in range(2, 7)] == [2.0, 1.0, 1.0, 1.0, 1.0]
+    assert float(rates(0)) == 2.0 and float(rates(100)) == 1.0  # outside the window: its nearest end
+    config = rates.get_config()
+    assert config == {"runs": [[2.0, 1], [1.0, 4]], "first_step": 2, "dtype": "float32"}
+    again = tf_net.StepRates.from_config(config)
+    assert [float(again(t)) for t in range(2, 7)] == [2.0, 1.0, 1.0, 1.0, 1.0]
+
+
+def test_compile_and_fit_is_seeded_and_leaves_the_global_generators_alone(mnist_small):
+    import random
+
+    x, y, _, _ = mnist_small
+    np.random.seed(5)
+    random.seed(5)
+    expected = (np.random.random(), random.random())
+    np.random.seed(5)
+    random.seed(5)
+    weights = []
+    for _ in range(2):
+        model = NeuralNetworkTf([784, 8, 10], random_state=3)
+        model.compile_and_fit(x[:64], y[:64], epochs=2, learning_rate=0.5, batch_size=16, verbose=0)
+        weights.append(model.export_weights())
+    assert (np.random.random(), random.random()) == expected  # keras.utils.set_random_seed would reseed both
+    for (W, b), (W2, b2) in zip(*weights):  # the same shuffled order in both runs
+        np.testing.assert_array_equal(W, W2)
+        np.testing.assert_array_equal(b, b2)
+
+
 def test_save_load_keeps_weights_and_schedule(tmp_path, mnist_small):
     x, y, xv, _ = mnist_small
     model = NeuralNetworkTf(sizes=[784, 16, 10], random_state=2, momentum=0.5)
@@ -288,7 +327,7 @@ def test_import_export_round_trip():
     (lambda: NeuralNetworkTf([784, 10], momentum=1.0), "momentum must be a number in \\[0, 1\\)"),
     (lambda: NeuralNetworkTf([784, 10], config=TrainConfig()), "give either config or sizes, not both"),
     (lambda: NeuralNetworkTf(), "give sizes"),
-    (lambda: tf_net.build(TrainConfig(loss="mse")), "cross-entropy' only, got 'mse'"),
+    (lambda: tf_net.build(TrainConfig(loss="mse")), "cannot train with loss 'mse'; only numpy can"),
     (lambda: tf_net.build(TrainConfig(), device="tpu"), "got 'tpu'"),
     (lambda: NeuralNetworkTf([784, 10]).predict_proba(np.zeros((2, 100))), "100 features"),
     (lambda: NeuralNetworkTf([784, 10]).save_model("model.h5"), "must end in .keras"),

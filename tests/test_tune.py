@@ -4,9 +4,7 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
-from argparse import Namespace
 from pathlib import Path
 
 import pytest
@@ -14,24 +12,13 @@ import pytest
 optuna = pytest.importorskip("optuna", reason="ffnn tune needs optuna: pip install 'ffnn[tune]'")
 from optuna.trial import TrialState  # noqa: E402
 
-from ffnn.cli import build_parser, main  # noqa: E402
+from ffnn.cli import build_parser  # noqa: E402
 from ffnn.tune import search  # noqa: E402
+from helpers.cli import FFNN, env, ffnn  # noqa: E402
 
 # Small searches: 2,000 images (1,800 to train, 200 to select on), 2 epochs, a small network.
 SMALL = ["--backend", "numpy", "--n-train", "2000", "--epochs", "2", "--hidden", "32",
          "--lr-range", "0.3,3", "--batch-sizes", "32,64"]
-
-
-# ffnn in a fresh interpreter running this checkout's code.
-# SIGINT as KeyboardInterrupt even when the tests run in a background job (whose children ignore it).
-FFNN = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-                              "from ffnn.cli import main; sys.exit(main())"]
-
-
-def ffnn(capsys, *argv):
-    rc = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def load(out, name="ffnn"):
@@ -94,9 +81,8 @@ def test_trials_are_recorded_resumed_and_scored_once(tmp_path, capsys):
 
 def test_two_jobs_never_run_the_same_trial(tmp_path):
     out = tmp_path / "tune"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
     cmd = [*FFNN, "tune", *SMALL, "--trials", "4", "--jobs", "2", "--out", str(out)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     trials = load(out).get_trials()
     assert sorted(t.number for t in trials) == [0, 1, 2, 3]
@@ -135,10 +121,9 @@ def test_ctrl_c_fails_the_running_trial_and_keeps_the_rest(tmp_path, monkeypatch
 
 def test_ctrl_c_reaches_the_worker_processes(tmp_path):
     out = tmp_path / "tune"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
     cmd = [*FFNN, "tune", *SMALL, "--epochs", "30", "--trials", "50", "--jobs", "2",
            "--out", str(out)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not _running(out):
@@ -163,28 +148,28 @@ def _running(out) -> bool:
 
 
 def test_hopeless_trials_are_pruned(tmp_path):
-    from ffnn.experiment import load_split
-    from ffnn.tune import base_config, data_spec
+    from ffnn.cli.tune import tune_spec
 
-    args = build_parser().parse_args(
-        ["tune", *SMALL, "--epochs", "3", "--out", str(tmp_path)])
-    data = load_split(data_spec(args))
+    spec, data = tune_spec(build_parser().parse_args(["tune", *SMALL, "--epochs", "3", "--out", str(tmp_path)]))
     study = optuna.create_study(direction="maximize",
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0))
     study.enqueue_trial({"learning_rate": 3.0, "batch_size": 32})
     study.enqueue_trial({"learning_rate": 0.3, "batch_size": 64})
-    study.optimize(search.objective_for(args, data, base_config(args, data)), n_trials=2)
+    study.optimize(search.objective_for(spec, data), n_trials=2)
     good, hopeless = study.trials
     assert good.state == TrialState.COMPLETE and good.user_attrs["epochs"] == 3
     assert hopeless.state == TrialState.PRUNED and hopeless.user_attrs["epochs"] == 1
 
 
 def test_search_space_by_loss_and_fixed_values():
-    args = Namespace(schedule="constant", loss="mse", lr_range=None, batch_sizes=None, lr=None, batch_size=None)
-    assert search.Space.from_args(args).lr_range == search.LR_RANGES["mse"]
+    space = search.Space.make("mse", "constant")
+    assert space.lr_range == search.LR_RANGES["mse"] and space.batch_sizes == search.BATCH_SIZES
     assert search.LR_RANGES["mse"][1] >= 10 * search.LR_RANGES["cross-entropy"][1]
-    fixed = search.Space.from_args(Namespace(**{**vars(args), "lr": 2.0, "batch_size": 16}))
+    fixed = search.Space.make("mse", "constant", lr=2.0, batch_size=16)
     assert fixed.suggest(optuna.trial.FixedTrial({})) == (2.0, 16)
+    assert search.Space.make("cross-entropy", "time-based").lr_range == (1, 20)
+    with pytest.raises(ValueError, match="lr_range must be integers"):
+        search.Space.make("cross-entropy", "time-based", lr_range=(1.5, 3))
     points = search.initial_points(search.Space((0.01, 10.0), (8, 16, 32, 64, 128)))
     # 0.01 * 1000 ** (k/8) for k = 1, 3, 5, 7, each with another batch size, small rates with large batches.
     assert points == [{"learning_rate": 0.0237, "batch_size": 64}, {"learning_rate": 0.133, "batch_size": 8},

@@ -11,7 +11,6 @@ import pwd
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -21,9 +20,8 @@ optuna = pytest.importorskip("optuna", reason="ffnn tune needs optuna: pip insta
 psycopg = pytest.importorskip("psycopg", reason="PostgreSQL storage needs psycopg: pip install 'ffnn[tune]'")
 from optuna.trial import TrialState  # noqa: E402
 
-# SIGINT as KeyboardInterrupt even when the tests run in a background job (whose children ignore it).
-FFNN = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-                              "from ffnn.cli import main; sys.exit(main())"]
+from helpers.cli import FFNN, env  # noqa: E402
+
 # One epoch: the pruner never stops a trial after its last epoch, so every trial must end COMPLETE.
 SMALL = ["--backend", "numpy", "--n-train", "2000", "--epochs", "1", "--hidden", "32",
          "--lr-range", "0.3,3", "--batch-sizes", "32,64"]
@@ -86,11 +84,10 @@ def postgres():
 
 
 def test_two_processes_share_one_study(postgres, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
     # Both start at once against an empty database: both create the schema and the study.
     procs = [subprocess.Popen([*FFNN, "tune", *SMALL, "--storage", postgres, "--study", "shared", "--trials", "3",
                                "--out", str(tmp_path / f"worker{i}")],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for i in range(2)]
     results = [p.communicate(timeout=300) for p in procs]
     for p, (out, err) in zip(procs, results):

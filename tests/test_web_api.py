@@ -18,7 +18,7 @@ with warnings.catch_warnings():  # Starlette 1.x would rather use httpx2; httpx 
     from fastapi.testclient import TestClient  # noqa: E402
 from PIL import Image  # noqa: E402
 
-import _web  # noqa: E402
+from helpers import web as _web  # noqa: E402
 from ffnn.cli import main  # noqa: E402
 from ffnn.functional import softmax  # noqa: E402
 from ffnn.imaging import load_digit, mnist_like  # noqa: E402

@@ -15,7 +15,7 @@ pytest.importorskip("fastapi")
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-import _web  # noqa: E402
+from helpers import web as _web  # noqa: E402
 
 TIMEOUT_MS = 30_000  # a loaded 2-core machine with TensorFlow answering can be slow; the page is not
 

@@ -16,7 +16,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
-import _web  # noqa: E402
+from helpers import web as _web  # noqa: E402
 
 CLIENTS = 8
 SECONDS = 5.0

@@ -73,6 +73,7 @@ def _workdir(module: str) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
     shutil.copytree(ROOT / "src", work / "src", ignore=ignore)
     (work / "tests").mkdir()
+    shutil.copytree(ROOT / "tests" / "helpers", work / "tests" / "helpers", ignore=ignore)  # shared by the tests
     for name in ["tests/conftest.py", *tests]:
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, work / name)

@@ -88,7 +88,7 @@ BUGS = {
     "huge image decoded": (
         "an image is decoded whatever size its header claims",
         "src/ffnn/imaging.py",
-        "if width * height > MAX_PIXELS:",
+        "if width * height > max_pixels:",
         "if False:",
         ["tests/test_fuzz_image.py"]),
     "npz unpickled": (

@@ -9,19 +9,28 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 __all__ = ["replacing", "atomic_write", "atomic_write_text"]
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _create_beside(path: Path, suffix: str) -> Path:
+    """A new, empty, uniquely named file in ``path``'s directory, with the permissions the umask gives.
 
-
-_UMASK = _umask()
+    Created as ``open(..., O_CREAT | O_EXCL, 0o666)`` does, so the kernel
+    applies the process's umask (and a directory's default ACL): the result
+    has the permissions any new file would get, without reading or changing
+    the umask (``tempfile.mkstemp`` makes 0600 files).
+    """
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp{suffix}"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"{path.parent}: cannot create a temporary file beside {path.name}")
 
 
 @contextlib.contextmanager
@@ -34,11 +43,9 @@ def replacing(path, suffix: str = ""):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp" + suffix)
-    os.close(fd)
+    tmp = _create_beside(path, suffix)
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
-        yield Path(tmp)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -61,6 +61,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .format import pct
+
 __all__ = ["MODES", "main", "run", "render_markdown", "matmul_flops", "compute_ratios"]
 
 LAYER_SIZES = (784, 128, 64, 10)
@@ -694,7 +696,7 @@ def _md_targets(results: dict) -> list:
         if "at_most" in t:
             goal, value = f"at most {t['at_most']:.1f}x", f"{t['value']:.3f}x"
         else:
-            goal, value = f"at least {100 * t['at_least']:.1f}%", f"{100 * t['value']:.2f}%"
+            goal, value = f"at least {pct(t['at_least'], 1)}", pct(t['value'])
         met = "yes" if t["met"] else "no" if t.get("judged", True) else f"not judged in {results['mode']} mode"
         lines.append(f"| {t['what']} | {t['batch_size']} | {value} | {goal} | {met} |")
     judged = [t for t in targets if t.get("judged", True)]
@@ -725,7 +727,7 @@ def _md_accuracy(results: dict) -> list:
              "", "| backend | test accuracy | final training accuracy | training s (sum of epochs) | "
                  "peak RSS MiB | data only MiB |", "|---|---:|---:|---:|---:|---:|"]
     for a in results["accuracy"]:
-        lines.append(f"| {a['backend']} | {100 * a['test_accuracy']:.2f}% | {100 * a['train_accuracy']:.2f}% | "
+        lines.append(f"| {a['backend']} | {pct(a['test_accuracy'])} | {pct(a['train_accuracy'])} | "
                      f"{_fmt(a['train_seconds'], 1)} | {_fmt(a['peak_rss_mb'], 0)} | {_fmt(a['data_rss_mb'], 0)} |")
     return lines
 

@@ -6,17 +6,14 @@ import math
 import numbers
 from dataclasses import asdict, dataclass, fields
 
-from . import functional as _F
 from .errors import ConfigError
+from .functional import ACTIVATIONS, LOSSES
 from .schedules import SCHEDULES, make_schedule
 
-__all__ = ["TrainConfig", "ConfigError", "LOSSES", "ACTIVATIONS", "SCHEDULE_NAMES", "MONITORS", "DTYPES",
-           "DEVICES"]
+__all__ = ["TrainConfig", "ConfigError", "LOSSES", "ACTIVATIONS", "SCHEDULES", "MONITORS", "DTYPES", "DEVICES"]
 
-# The choices, read from the tables that implement them; the CLI offers exactly these.
-LOSSES = tuple(_F.LOSSES)
-ACTIVATIONS = tuple(_F.ACTIVATIONS)
-SCHEDULE_NAMES = tuple(SCHEDULES)
+# LOSSES, ACTIVATIONS and SCHEDULES are the registries themselves (name -> record), read at every check,
+# so a record registered at run time is a valid choice from then on; the CLI offers exactly these.
 DEVICES = ("auto", "cpu", "cuda")  # where torch and tensorflow compute; numpy runs on the CPU
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
 DTYPES = ("float32", "float64")
@@ -46,15 +43,20 @@ def _finite(v) -> bool:
         return False
 
 
-# name: (check, requirement shown in the error)
+def _one_of(table: dict):
+    """A rule's check and requirement for a choice from a registry, both read when a config is checked."""
+    return (lambda v: isinstance(v, str) and v in table, lambda: "one of " + ", ".join(table))
+
+
+# name: (check, requirement shown in the error, a string or a function giving one)
 _RULES = {
     "epochs": (lambda v: _is_int(v) and v > 0, "a positive integer"),
     "batch_size": (lambda v: _is_int(v) and v > 0, "a positive integer"),
     "learning_rate": (lambda v: _is_real(v) and _finite(v) and v > 0, "a positive number"),
-    "loss": (lambda v: v in LOSSES, "one of " + ", ".join(LOSSES)),
-    "activation": (lambda v: v in ACTIVATIONS, "one of " + ", ".join(ACTIVATIONS)),
+    "loss": _one_of(LOSSES),
+    "activation": _one_of(ACTIVATIONS),
     "momentum": (lambda v: _is_real(v) and _finite(v) and 0 <= v < 1, "a number in [0, 1)"),
-    "schedule": (lambda v: isinstance(v, str) and v in SCHEDULES, "one of " + ", ".join(SCHEDULES)),
+    "schedule": _one_of(SCHEDULES),
     "seed": (lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
     "early_stopping": (lambda v: v is None or (_is_int(v) and v > 0), "None or a positive integer (patience)"),
     "monitor": (lambda v: v in MONITORS, "one of " + ", ".join(MONITORS)),
@@ -79,13 +81,14 @@ class TrainConfig:
     learning_rate : float, default 1.0
         For ``schedule="time-based"`` the starting rate, a positive integer.
     loss : {"mse", "cross-entropy"}, default "cross-entropy"
-        ``"mse"`` only in the NumPy backend.
+        A name in :data:`ffnn.functional.LOSSES`; ``"mse"`` only in the NumPy backend.
     activation : {"sigmoid", "tanh", "relu"}, default "sigmoid"
-        The hidden layers' activation (:data:`ffnn.functional.ACTIVATIONS`).
+        The hidden layers' activation, a name in :data:`ffnn.functional.ACTIVATIONS`.
     momentum : float in [0, 1), default 0.0
         SGD momentum in PyTorch's convention, ``v = momentum * v + g``,
         ``w -= learning_rate * v``; 0 is plain SGD.
     schedule : {"constant", "time-based"}, default "constant"
+        A name in :data:`ffnn.schedules.SCHEDULES`.
     seed : int, default 1
         Seeds weight initialisation and the shuffling of every epoch.
     early_stopping : int or None, default None
@@ -128,7 +131,7 @@ class TrainConfig:
                 check, need = _RULES[f.name]
                 value = getattr(self, f.name)
                 if not check(value):
-                    raise ConfigError(f.name, f"must be {need}, got {value!r}")
+                    raise ConfigError(f.name, f"must be {need() if callable(need) else need}, got {value!r}")
         make_schedule(self.schedule, self.learning_rate)  # time-based needs an integer rate
 
     @property

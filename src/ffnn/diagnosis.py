@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .dynamics import SATURATION_MARGIN, series
+from .functional import ACTIVATIONS, get_activation
 
 __all__ = ["Rule", "RULES", "check", "format_line", "divergence", "rate_advice", "rate_direction"]
 
@@ -201,8 +202,8 @@ def _check_saturation(history, config, threshold):
     if found is None:
         return None
     layer, share = found
-    if config.activation == "relu":
-        return f"{share:.0%} of the ReLU units of hidden layer {layer} are dead (0 on every probe image)"
+    if get_activation(config.activation).dies:
+        return f"{share:.0%} of the {config.activation} units of hidden layer {layer} are dead (0 on every probe image)"
     return (f"{share:.0%} of hidden layer {layer}'s {config.activation} outputs are within {SATURATION_MARGIN} "
             f"of their bounds, where the gradient nearly vanishes")
 
@@ -258,14 +259,15 @@ def _advise_overfitting(history, config, rate) -> str:
 
 
 def _advise_saturation(history, config, rate) -> str:
-    other = "tanh or sigmoid" if config.activation == "relu" else "relu or tanh"
+    other = " or ".join(name for name in ACTIVATIONS if name != config.activation)
     return f"{rate()}; a different activation ({other}) may also help"
 
 
 def _advise_vanishing(history, config, rate) -> str:
-    if config.activation == "relu":
+    if get_activation(config.activation).dies:
         return f"{rate()}; fewer hidden layers may also help"
-    return f"{rate()}; the relu activation or fewer hidden layers may also help"
+    rectifiers = " or ".join(name for name, record in ACTIVATIONS.items() if record.dies)
+    return f"{rate()}; the {rectifiers} activation or fewer hidden layers may also help"
 
 
 #: The rule table, in the order the rules are checked and reported.

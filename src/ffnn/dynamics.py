@@ -11,10 +11,12 @@ same weights), on a probe set of up to :data:`PROBE_SIZE` training images:
     Frobenius norm of :math:`\partial L / \partial W_l`, the gradient of the
     training loss (mean over the probe set) with respect to those weights.
 ``saturation_l`` (hidden layers only)
-    Share of saturated units: for sigmoid and tanh, the share of (sample,
-    unit) outputs within :data:`SATURATION_MARGIN` of the activation's bounds,
-    where its derivative nearly vanishes; for ReLU, the share of units that
-    output 0 for every probe image (dead: no gradient ever reaches them).
+    Share of saturated units, as the activation's record says it saturates
+    (:attr:`ffnn.functional.Activation.saturation`): for bounds (sigmoid,
+    tanh), the share of (sample, unit) outputs within :data:`SATURATION_MARGIN`
+    of them, where the derivative nearly vanishes; for an activation that dies
+    (ReLU), the share of units that output 0 for every probe image (no
+    gradient ever reaches them).
 ``predicted_c``
     Share of probe images the network assigns to class ``c`` (classes count from 0).
 """
@@ -22,17 +24,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import functional as F
+from .functional import forward, get_activation, get_loss
 
-__all__ = ["PROBE_SIZE", "SATURATION_MARGIN", "BOUNDS", "probe_indices", "saturation", "gradients", "measure",
+__all__ = ["PROBE_SIZE", "SATURATION_MARGIN", "probe_indices", "saturation", "gradients", "measure",
            "columns", "series"]
 
 #: Training images in the probe set (all of them if there are fewer).
 PROBE_SIZE = 1000
 #: An output this close to a bound of a bounded activation counts as saturated.
 SATURATION_MARGIN = 0.01
-#: The range of each bounded activation; ReLU is unbounded above and saturates by dying instead.
-BOUNDS = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 
 
 def probe_indices(n: int, seed: int, size: int = PROBE_SIZE) -> np.ndarray:
@@ -46,14 +46,14 @@ def probe_indices(n: int, seed: int, size: int = PROBE_SIZE) -> np.ndarray:
 def saturation(a, activation: str) -> float:
     """Share of saturated units in a hidden layer's output ``a`` of shape (n_samples, n_units).
 
-    Sigmoid/tanh: share of entries within :data:`SATURATION_MARGIN` of the
-    bounds in :data:`BOUNDS`. ReLU: share of columns that are 0 for every sample.
+    An activation with bounds (sigmoid, tanh): share of entries within
+    :data:`SATURATION_MARGIN` of them. One that dies (ReLU): share of columns
+    that are 0 for every sample.
     """
-    if activation == "relu":
+    record = get_activation(activation)
+    if record.dies:
         return float(np.mean(~(a > 0).any(axis=0)))
-    if activation not in BOUNDS:
-        raise ValueError(f"activation must be one of {', '.join([*BOUNDS, 'relu'])}, got {activation!r}")
-    lo, hi = BOUNDS[activation]
+    lo, hi = record.saturation
     return float(np.mean((a < lo + SATURATION_MARGIN) | (a > hi - SATURATION_MARGIN)))
 
 
@@ -66,9 +66,9 @@ def gradients(weights, x, y, activation: str = "sigmoid", loss: str = "cross-ent
     ``dW = A_prev.T @ dZ``, ``db = dZ.sum(0)``, ``dA_prev = dZ @ W.T`` and
     ``dZ_prev = backward(dA_prev, A_prev)``.
     """
-    backward = F.ACTIVATIONS[activation][1]
-    acts = F.forward(weights, x, activation) if acts is None else acts
-    dz = F.LOSSES[loss][1](acts[-1], y)
+    backward = get_activation(activation).backward
+    acts = forward(weights, x, activation) if acts is None else acts
+    dz = get_loss(loss).grad(acts[-1], y)
     grads = [None] * len(weights)
     for l in range(len(weights) - 1, -1, -1):
         a_prev = x if l == 0 else acts[l - 1]
@@ -97,7 +97,7 @@ def measure(weights, x, labels, activation: str = "sigmoid", loss: str = "cross-
     stats = {}
     # A diverging run's huge weights overflow here; the loop reports the divergence, not numpy.
     with np.errstate(all="ignore"):
-        acts = F.forward(weights, x, activation)
+        acts = forward(weights, x, activation)
         grads = gradients(weights, x, y, activation, loss, acts)
         for l, ((W, _), (dW, _)) in enumerate(zip(weights, grads), start=1):
             stats[f"weight_norm_{l}"] = float(np.linalg.norm(W))

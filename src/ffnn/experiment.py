@@ -141,11 +141,16 @@ def load_split(spec: DataSpec) -> Split:
 def check_backends(names, loss: str) -> None:
     """Fail before loading data if a backend's framework is missing or it cannot use ``loss``."""
     from .backends import get_backend
+    from .functional import get_loss
 
+    try:
+        can = get_loss(loss).backends
+    except ValueError as exc:
+        raise ConfigError("loss", str(exc).removeprefix("loss ")) from None
     for name in names:
-        if loss != "cross-entropy" and name != "numpy":
-            raise ConfigError("loss", f"{loss} is available in the numpy backend only; {name} trains with "
-                                      f"cross-entropy")
+        if name not in can:
+            raise ConfigError("loss", f"{loss} is available in the {' and '.join(can)} "
+                                      f"backend{'s' if len(can) > 1 else ''} only, not in {name}")
         get_backend(name)
 
 
@@ -153,15 +158,18 @@ def make_config(split: Split, hidden=(128, 64), **settings) -> TrainConfig:
     """The :class:`TrainConfig` for ``split``: its input size, ``hidden`` layers, 10 classes, ``settings``.
 
     ``settings`` are TrainConfig's own fields (``epochs``, ``learning_rate``,
-    ...). Beyond TrainConfig's checks: the time-based schedule needs an
-    integer rate (an integral float is taken as that integer), and early
-    stopping needs a validation set.
+    ...). Beyond TrainConfig's checks: a schedule whose record says
+    ``integer_rate`` (time-based) needs an integer rate (an integral float is
+    taken as that integer), and early stopping needs a validation set.
     """
+    from .schedules import SCHEDULES
+
     lr = settings.get("learning_rate", TrainConfig.learning_rate)
-    if settings.get("schedule") == "time-based":
+    schedule = SCHEDULES.get(settings.get("schedule"))
+    if schedule is not None and schedule.integer_rate:
         if not (isinstance(lr, numbers.Real) and float(lr).is_integer()):
-            raise ConfigError("learning_rate", f"must be an integer with the time-based schedule (the rate drops "
-                                               f"by 1 per step), got {lr}")
+            raise ConfigError("learning_rate", f"must be an integer with the {schedule.name} schedule "
+                                               f"({schedule.formula}), got {lr}")
         settings["learning_rate"] = int(lr)
     if settings.get("early_stopping") and split.x_val is None:
         raise ConfigError("early_stopping", "needs a validation set: give --val-size a fraction or a count, not 0")

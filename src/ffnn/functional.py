@@ -1,12 +1,20 @@
-r"""The network's mathematics as plain NumPy functions, samples as rows.
+r"""The network's mathematics as plain NumPy functions, samples as rows, and the records naming them.
 
-Two tables name everything a backend can choose: :data:`ACTIVATIONS` (hidden
-activation -> function and its backward rule) and :data:`LOSSES` (loss ->
-function and its gradient with respect to the output layer's pre-activations,
-the logits ``Z`` of shape ``(n_samples, n_classes)``). Targets ``Y`` are
-one-hot rows of the same shape. :mod:`ffnn.config` and the command line take
-their choices from these tables; the frameworks map the same names to their
-own layers.
+Two registries name everything a backend can choose. :data:`ACTIVATIONS`
+maps a hidden activation's name to its :class:`Activation` record: the
+function, its backward rule, its initialisation, its PyTorch and Keras
+spellings and how it saturates. :data:`LOSSES` maps a loss's name to its
+:class:`Loss` record: the function, its gradient with respect to the output
+layer's pre-activations (the logits ``Z`` of shape ``(n_samples,
+n_classes)``) and the frameworks' spellings, which say the backends that can
+train with it. Targets ``Y`` are one-hot rows of the same shape. Every part of
+ffnn reads these records (the three backends, :mod:`ffnn.weights`,
+:mod:`ffnn.dynamics`, :mod:`ffnn.diagnosis`, :mod:`ffnn.inspect`, the
+configuration's validation and the command line's choices), so adding an
+activation is one :func:`register_activation` call::
+
+    register_activation(Activation("softplus", softplus, softplus_backward, init="glorot",
+                                   torch="Softplus", keras="softplus", saturation=(0.0, math.inf)))
 Every function keeps the dtype of its input (float32 stays float32), and
 those that take ``out=`` write their result there, so the training loop can
 reuse its buffers.
@@ -16,11 +24,15 @@ its samples' gradients and the learning rate does not depend on the batch size.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import numpy as np
 
-__all__ = ["sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "relu", "relu_backward", "ACTIVATIONS", "HE_INIT",
-           "softmax", "forward", "mse", "mse_grad", "cross_entropy", "cross_entropy_grad", "nll",
-           "LOSSES"]
+__all__ = ["sigmoid", "sigmoid_backward", "tanh", "tanh_backward", "relu", "relu_backward",
+           "Activation", "ACTIVATIONS", "register_activation", "unregister_activation", "get_activation",
+           "softmax", "forward", "mse", "mse_grad", "cross_entropy", "cross_entropy_grad", "nll", "PROB_FLOOR",
+           "Loss", "LOSSES", "register_loss", "unregister_loss", "get_loss"]
 
 
 def sigmoid(z, out=None):
@@ -84,14 +96,118 @@ def relu_backward(da, a, out=None, tmp=None):
     return np.multiply(da, a > 0, out=out)
 
 
-#: ``activation name -> (f(Z, out=None), backward(dA, A, out=None, tmp=None))`` for hidden layers.
-#: Each backward needs only the layer's output ``A``, so training may overwrite ``Z`` with ``A``.
-ACTIVATIONS = {"sigmoid": (sigmoid, sigmoid_backward), "tanh": (tanh, tanh_backward),
-               "relu": (relu, relu_backward)}
+@dataclass(frozen=True)
+class Activation:
+    """Everything ffnn needs to know about one hidden activation.
 
-#: Hidden activations whose layers start from He's initialisation (:func:`ffnn.weights.init_weights`);
-#: the others start from Glorot's.
-HE_INIT = frozenset({"relu"})
+    Parameters
+    ----------
+    name : str
+        What ``TrainConfig(activation=...)`` and ``--activation`` call it.
+    forward : callable ``f(Z, out=None) -> A``
+        Elementwise, keeping the dtype; writes into ``out`` when given.
+    backward : callable ``backward(dA, A, out=None, tmp=None) -> dZ``
+        ``dA * f'(Z)`` computed from the layer's output ``A`` alone (training
+        overwrites ``Z`` with ``A``); ``tmp`` is scratch shaped like ``A``.
+    init : {"glorot", "he"}
+        The initialisation of the layers it follows (:func:`ffnn.weights.init_weights`):
+        He's for rectifiers, whose zero half would otherwise shrink the signal.
+    torch : str
+        The ``torch.nn`` module class computing it (``"Sigmoid"``).
+    keras : str
+        The Keras activation of that name (``"sigmoid"``).
+    saturation : (lo, hi) or "dies"
+        How a unit stops learning (:func:`ffnn.dynamics.saturation`): near a
+        bound of its range, where the derivative nearly vanishes (``hi`` may be
+        ``math.inf``), or, for a rectifier, by dying: 0 for every input.
+    kink : bool, default False
+        Whether the derivative jumps (ReLU at 0), so that a last-bit rounding
+        difference in ``Z`` can flip it; the PyTorch backend then adds the bias
+        in a step of its own, rounding as the other backends do.
+    """
+
+    name: str
+    forward: Callable
+    backward: Callable
+    init: str
+    torch: str
+    keras: str
+    saturation: tuple | str
+    kink: bool = False
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(f"an activation's name must be a non-empty string, got {self.name!r}")
+        for field in ("forward", "backward"):
+            if not callable(getattr(self, field)):
+                raise ValueError(f"activation {self.name!r}: {field} must be callable, got {getattr(self, field)!r}")
+        if self.init not in ("glorot", "he"):
+            raise ValueError(f"activation {self.name!r}: init must be 'glorot' or 'he', got {self.init!r}")
+        for field in ("torch", "keras"):
+            if not isinstance(getattr(self, field), str) or not getattr(self, field):
+                raise ValueError(f"activation {self.name!r}: {field} must name the framework's activation, "
+                                 f"got {getattr(self, field)!r}")
+        sat = self.saturation
+        if sat != "dies":
+            if not (isinstance(sat, tuple) and len(sat) == 2 and all(isinstance(v, (int, float)) for v in sat)
+                    and sat[0] < sat[1]):
+                raise ValueError(f"activation {self.name!r}: saturation must be 'dies' or bounds (lo, hi) "
+                                 f"with lo < hi, got {sat!r}")
+            object.__setattr__(self, "saturation", (float(sat[0]), float(sat[1])))
+
+    @property
+    def dies(self) -> bool:
+        """Whether units saturate by dying (always 0) rather than near bounds."""
+        return self.saturation == "dies"
+
+
+#: The registry: ``activation name -> Activation``, in the order the command line lists them.
+ACTIVATIONS: dict = {}
+
+
+def _register(table: dict, kind: str, record, replace: bool):
+    if record.name in table and not replace:
+        raise ValueError(f"{kind} {record.name!r} is already registered; pass replace=True to replace it")
+    table[record.name] = record
+    return record
+
+
+def _unregister(table: dict, kind: str, name: str) -> None:
+    if name not in table:
+        raise ValueError(f"no {kind} {name!r} is registered")
+    del table[name]
+
+
+def _get(table: dict, kind: str, name):
+    try:
+        return table[name]
+    except (KeyError, TypeError):  # TypeError: an unhashable name
+        raise ValueError(f"{kind} must be one of {', '.join(table)}, got {name!r}") from None
+
+
+def register_activation(record: Activation, *, replace: bool = False) -> Activation:
+    """Add ``record`` to :data:`ACTIVATIONS` (every backend, the configuration and the CLI then offer it)."""
+    if not isinstance(record, Activation):
+        raise ValueError(f"register_activation takes an Activation, got {record!r}")
+    return _register(ACTIVATIONS, "activation", record, replace)
+
+
+def unregister_activation(name: str) -> None:
+    """Remove the activation called ``name`` from :data:`ACTIVATIONS`."""
+    _unregister(ACTIVATIONS, "activation", name)
+
+
+def get_activation(name: str) -> Activation:
+    """The record of the activation called ``name``; a ``ValueError`` naming the choices if there is none."""
+    return _get(ACTIVATIONS, "activation", name)
+
+
+register_activation(Activation("sigmoid", sigmoid, sigmoid_backward, init="glorot", torch="Sigmoid",
+                               keras="sigmoid", saturation=(0.0, 1.0)))
+register_activation(Activation("tanh", tanh, tanh_backward, init="glorot", torch="Tanh", keras="tanh",
+                               saturation=(-1.0, 1.0)))
+register_activation(Activation("relu", relu, relu_backward, init="he", torch="ReLU", keras="relu",
+                               saturation="dies", kink=True))
 
 
 def softmax(z, out=None):
@@ -113,7 +229,7 @@ def forward(weights, x, activation: str = "sigmoid") -> list:
     ``weights`` in the layout of :mod:`ffnn.weights`. A plain, allocating pass
     for looking inside a network (the backends train with their own buffers).
     """
-    f = ACTIVATIONS[activation][0]
+    f = get_activation(activation).forward
     acts, a = [], np.asarray(x)
     for l, (W, b) in enumerate(weights):
         z = a @ W + b
@@ -166,15 +282,20 @@ def mse_grad(p, y, out=None):
     return g
 
 
+#: The smallest probability the losses take the log of: float32's smallest normal number, so a probability
+#: that underflowed to 0 costs -log(PROB_FLOOR), about 87.3, whether it is held in float32 (the backends'
+#: histories) or float64 (:func:`ffnn.metrics.classification_metrics`).
+PROB_FLOOR = float(np.finfo(np.float32).tiny)
+
+
 def cross_entropy(p, y) -> float:
     r"""Mean categorical cross-entropy, :math:`L = -\frac1n \sum_s \sum_j y_{sj} \log p_{sj}`.
 
-    Probabilities are clipped to the dtype's smallest normal number inside
-    the log, so a probability that underflowed to 0 costs a large finite
-    loss (about 87 in float32) instead of infinity.
+    Probabilities are clipped to :data:`PROB_FLOOR` inside the log, so a
+    probability that underflowed to 0 costs a large finite loss (about 87.3)
+    instead of infinity, the same in float32 and float64.
     """
-    tiny = np.finfo(p.dtype).tiny if np.issubdtype(p.dtype, np.floating) else 1e-300
-    return float(-(y * np.log(np.clip(p, tiny, 1.0))).sum(axis=1).mean())
+    return float(-(y * np.log(np.clip(p, PROB_FLOOR, 1.0))).sum(axis=1).mean())
 
 
 def nll(p, labels) -> float:
@@ -183,8 +304,7 @@ def nll(p, labels) -> float:
     The same number as :func:`cross_entropy` with one-hot rows, clipped the same way.
     """
     labels = np.asarray(labels, dtype=np.intp)
-    tiny = np.finfo(p.dtype).tiny if np.issubdtype(p.dtype, np.floating) else 1e-300
-    return float(-np.log(np.clip(p[np.arange(len(labels)), labels], tiny, 1.0)).mean())
+    return float(-np.log(np.clip(p[np.arange(len(labels)), labels], PROB_FLOOR, 1.0)).mean())
 
 
 def cross_entropy_grad(p, y, out=None):
@@ -208,5 +328,66 @@ def cross_entropy_grad(p, y, out=None):
     return g
 
 
-#: ``loss name -> (loss(P, Y), gradient with respect to the logits(P, Y, out=None))``.
-LOSSES = {"mse": (mse, mse_grad), "cross-entropy": (cross_entropy, cross_entropy_grad)}
+@dataclass(frozen=True)
+class Loss:
+    """Everything ffnn needs to know about one loss.
+
+    Parameters
+    ----------
+    name : str
+        What ``TrainConfig(loss=...)`` and ``--loss`` call it.
+    loss : callable ``loss(P, Y) -> float``
+        The mean loss for probabilities ``P`` and one-hot targets ``Y``, both (n, k).
+    grad : callable ``grad(P, Y, out=None) -> dZ``
+        Its gradient with respect to the logits, ``P = softmax(Z)``.
+    torch : str or None
+        The ``torch.nn.functional`` function taking logits and integer labels
+        (``"cross_entropy"``); None if the PyTorch backend cannot train with it.
+    keras : str or None
+        The Keras loss taking probabilities and integer labels
+        (``"SparseCategoricalCrossentropy"``); None if the Keras backend cannot.
+    """
+
+    name: str
+    loss: Callable
+    grad: Callable
+    torch: str | None = None
+    keras: str | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(f"a loss's name must be a non-empty string, got {self.name!r}")
+        for field in ("loss", "grad"):
+            if not callable(getattr(self, field)):
+                raise ValueError(f"loss {self.name!r}: {field} must be callable, got {getattr(self, field)!r}")
+
+    @property
+    def backends(self) -> tuple:
+        """The backends that can train with this loss (NumPy always can)."""
+        return ("numpy",) + (("torch",) if self.torch else ()) + (("tensorflow",) if self.keras else ())
+
+
+#: The registry: ``loss name -> Loss``, in the order the command line lists them.
+LOSSES: dict = {}
+
+
+def register_loss(record: Loss, *, replace: bool = False) -> Loss:
+    """Add ``record`` to :data:`LOSSES`."""
+    if not isinstance(record, Loss):
+        raise ValueError(f"register_loss takes a Loss, got {record!r}")
+    return _register(LOSSES, "loss", record, replace)
+
+
+def unregister_loss(name: str) -> None:
+    """Remove the loss called ``name`` from :data:`LOSSES`."""
+    _unregister(LOSSES, "loss", name)
+
+
+def get_loss(name: str) -> Loss:
+    """The record of the loss called ``name``; a ``ValueError`` naming the choices if there is none."""
+    return _get(LOSSES, "loss", name)
+
+
+register_loss(Loss("mse", mse, mse_grad))
+register_loss(Loss("cross-entropy", cross_entropy, cross_entropy_grad, torch="cross_entropy",
+                   keras="SparseCategoricalCrossentropy"))

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["mnist_like", "mnist_steps", "Steps", "load_digit", "quiet_open", "center_of_mass", "BOX", "SIZE",
-           "CENTER", "MAX_PIXELS"]
+__all__ = ["mnist_like", "mnist_steps", "Steps", "open_image", "load_digit", "center_of_mass", "ImageError",
+           "ImageTooLarge", "BOX", "SIZE", "CENTER", "MAX_PIXELS"]
 
 SIZE = 28       # side of the output field
 BOX = 20        # side of the box the digit is fitted into
@@ -34,6 +34,14 @@ CENTER = 14.0   # where MNIST puts the centre of mass (row and column)
 _NOISE = 0.1    # ink below this fraction of full intensity is treated as background
 #: Largest image :func:`load_digit` decodes (a 64-megapixel photo); checked from the header, before decoding.
 MAX_PIXELS = 64_000_000
+
+
+class ImageError(ValueError):
+    """An image file that cannot be read; the message names it and says why, on one line."""
+
+
+class ImageTooLarge(ImageError):
+    """An image whose header declares more pixels than the reader decodes."""
 
 
 def center_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -171,21 +179,73 @@ def mnist_steps(image, name: str = "image") -> Steps:
     return Steps(gray=whole, crop=ink, fitted=digit, center=(cy, cx), offset=(top, left), output=out)
 
 
-def quiet_open(source, formats=None) -> Image.Image:
-    """``Image.open`` without Pillow's ``DecompressionBombWarning``.
+def open_image(source, max_pixels: int = MAX_PIXELS, formats=None, name: str | None = None) -> Image.Image:
+    """Open the image file ``source`` and decode its pixels, refusing a large one before decoding.
 
-    Pillow warns (two lines on stderr) when a header declares more than
-    ``Image.MAX_IMAGE_PIXELS`` (89 megapixels) and raises beyond twice that.
-    Our callers refuse anything above :data:`MAX_PIXELS` themselves, in one
-    line, so the warning would only come before that refusal.
+    Parameters
+    ----------
+    source : str, Path or binary file object
+    max_pixels : int
+        Largest width x height decoded; the header is read first, so a small
+        file that declares a huge image (a decompression bomb) costs nothing.
+    formats : sequence of str or None
+        Pillow format names to try (``("PNG", "JPEG")``); ``None`` for any
+        format Pillow opens, including those that run other programs (EPS
+        calls Ghostscript): only for files the user chose.
+    name : str
+        The image's name in messages (default: ``source`` if it is a path).
+
+    Returns
+    -------
+    PIL.Image.Image
+        Loaded; close it (``with open_image(...) as img``).
+
+    Raises
+    ------
+    ImageTooLarge
+        If the header declares more than ``max_pixels`` pixels (or more than
+        Pillow's own limit, twice ``PIL.Image.MAX_IMAGE_PIXELS``).
+    ImageError
+        If ``source`` is missing, a directory, not an image of ``formats``, or damaged.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        return Image.open(source, formats=formats)
+    name = name if name is not None else str(source)
+
+    def why(exc) -> str:
+        return " ".join(str(exc).split())
+
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns above 89 megapixels; the limit below refuses those in one line of our own.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(source, formats=formats)
+    except FileNotFoundError:
+        raise ImageError(f"{name}: file not found") from None
+    except IsADirectoryError:
+        raise ImageError(f"{name}: is a directory, not an image") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(f"{name}: {why(exc)}") from None
+    except UnidentifiedImageError:
+        accepted = f"{', '.join(formats)} are accepted" if formats else "Pillow cannot identify it"
+        raise ImageError(f"{name}: not an image ({accepted})") from None
+    except (OSError, SyntaxError) as exc:
+        raise ImageError(f"{name}: cannot read the image ({why(exc)})") from None
+    try:
+        width, height = img.size
+        if width * height > max_pixels:
+            raise ImageTooLarge(f"{name}: the image is {width}x{height} pixels, more than the {max_pixels:,} "
+                                f"this reader decodes")
+        try:
+            img.load()
+        except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
+            raise ImageError(f"{name}: cannot read the image ({why(exc)})") from None
+    except BaseException:
+        img.close()
+        raise
+    return img
 
 
 def load_digit(path) -> np.ndarray:
-    """Read the image file at ``path`` (PNG, JPEG, ...) and return :func:`mnist_like` of it.
+    """Read the image file at ``path`` (any format Pillow opens) and return :func:`mnist_like` of it.
 
     Raises
     ------
@@ -193,21 +253,5 @@ def load_digit(path) -> np.ndarray:
         Naming ``path`` if it does not exist, is not an image, is larger than
         :data:`MAX_PIXELS` (read from the header, before decoding), or holds no digit.
     """
-    path = Path(path)
-    try:
-        with quiet_open(path) as img:
-            width, height = img.size
-            if width * height > MAX_PIXELS:
-                raise ValueError(f"{path}: the image is {width}x{height} pixels, more than the "
-                                 f"{MAX_PIXELS:,} this loader decodes")
-            img.load()
-            return mnist_like(img, name=str(path))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path}: is a directory, not an image") from None
-    except UnidentifiedImageError:
-        raise ValueError(f"{path}: not an image (Pillow cannot identify it)") from None
-    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"{path}: cannot read the image ({exc})") from None
-
+    with open_image(Path(path), MAX_PIXELS) as img:
+        return mnist_like(img, name=str(path))

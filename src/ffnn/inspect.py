@@ -9,11 +9,13 @@ layer's activations (one cell per unit) and the output probabilities;
 """
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
-from .dynamics import BOUNDS, saturation
+from .dynamics import saturation
+from .functional import get_activation
 
 __all__ = ["inspect_digit", "plot_inspection"]
 
@@ -51,16 +53,17 @@ def plot_inspection(digit, result: dict, path, title: str = "") -> Path:
     """The input, each hidden layer's activations and the output probabilities, side by side."""
     from matplotlib.figure import Figure
 
-    from .plots import _save
+    from .plots import save_png
 
     hidden = result["hidden"]
     fig = Figure(figsize=(3.2 * (len(hidden) + 2), 3.6), layout="constrained")
     axes = fig.subplots(1, len(hidden) + 2)
     axes[0].imshow(np.asarray(digit).reshape(28, 28), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
     axes[0].set_title("input (MNIST-style, 28x28)", fontsize=9)
-    lo, hi = BOUNDS.get(result["activation"], (0.0, None))
+    record = get_activation(result["activation"])
+    lo, hi = (0.0, math.inf) if record.dies else record.saturation
     for ax, layer in zip(axes[1:-1], hidden):
-        top = hi if hi is not None else max(max(layer["values"]), 1e-12)
+        top = hi if math.isfinite(hi) else max(max(layer["values"]), lo + 1e-12)
         im = ax.imshow(np.ma.masked_invalid(_grid(layer["values"])), cmap="viridis", vmin=lo, vmax=top,
                        interpolation="nearest")
         ax.set_title(f"hidden layer {layer['layer']}: {layer['units']} {result['activation']}\n"
@@ -77,4 +80,4 @@ def plot_inspection(digit, result: dict, path, title: str = "") -> Path:
     axes[-1].set_xlabel("class")
     if title:
         fig.suptitle(title, fontsize=10)
-    return _save(fig, path)
+    return save_png(fig, path)

@@ -14,14 +14,15 @@ from matplotlib.figure import Figure
 
 from .atomic import atomic_write
 
-__all__ = ["plot_accuracy", "plot_loss", "plot_confusion", "plot_misclassified", "plot_weights", "plot_dynamics",
+__all__ = ["save_png", "plot_accuracy", "plot_loss", "plot_confusion", "plot_misclassified", "plot_weights", "plot_dynamics",
            "weight_tiles"]
 
-_DPI = 110
+DPI = 110
 
 
-def _save(fig: Figure, path) -> Path:
-    return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=_DPI, bbox_inches="tight"))
+def save_png(fig: Figure, path, dpi: int = DPI) -> Path:
+    """Write ``fig`` (a :class:`matplotlib.figure.Figure`, no pyplot) to ``path`` as PNG, atomically."""
+    return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight"))
 
 
 def _curves(histories: dict, key: str, ylabel: str, title: str, path, percent: bool) -> Path:
@@ -48,7 +49,7 @@ def _curves(histories: dict, key: str, ylabel: str, title: str, path, percent: b
         ax.legend(fontsize="small")
     if len(histories) and max(h.epochs for h in histories.values()) <= 20:
         ax.set_xticks(range(1, max(h.epochs for h in histories.values()) + 1))
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_accuracy(histories: dict, path, title: str = "Accuracy per epoch") -> Path:
@@ -94,7 +95,7 @@ def plot_confusion(cm, path, title: str = "Confusion matrix (test set)", classes
     ax.set_ylabel("true class")
     ax.set_title(title)
     fig.colorbar(im, ax=ax, label="count (log scale)")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_misclassified(images, y_true, y_pred, path, max_images: int = 25,
@@ -133,7 +134,7 @@ def plot_misclassified(images, y_true, y_pred, path, max_images: int = 25,
         ax.text(0.5, 0.5, "no misclassified images", ha="center", va="center", transform=ax.transAxes)
     ax.set_title(title, fontsize=9)
     ax.axis("off")
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def weight_tiles(W, max_units: int = 64, gap: int = 1):
@@ -180,7 +181,7 @@ def plot_weights(weights, path, title: str = "First layer: incoming weights of e
     ax.set_title(f"{title}\n({subtitle})", fontsize=9)
     ax.axis("off")
     fig.colorbar(im, ax=ax, label="weight", shrink=0.8)
-    return _save(fig, path)
+    return save_png(fig, path)
 
 
 def plot_dynamics(history, path, title: str = "Inside the network, per epoch") -> Path:
@@ -224,4 +225,4 @@ def plot_dynamics(history, path, title: str = "Inside the network, per epoch") -
     ax_sat.set_title("outputs at a bound (sigmoid, tanh) or dead units (ReLU)", fontsize=9)
     ax_grad.set_title("gradient of the training loss, per layer", fontsize=9)
     fig.suptitle(title)
-    return _save(fig, path)
+    return save_png(fig, path)

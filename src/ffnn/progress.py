@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sys
 
+from .format import pct
+
 __all__ = ["Progress", "epoch_line"]
 
 
@@ -16,20 +18,20 @@ def epoch_line(record: dict) -> str:
     parts = [
         f"Epoch: {record['epoch']}",
         f"Training Time: {record['seconds']:.2f}s",
-        f"Training Accuracy: {100 * record['accuracy']:.2f}%",
+        f"Training Accuracy: {pct(record['accuracy'])}",
     ]
     val = record.get("val_accuracy")
     if val is not None and val == val:
-        parts.append(f"Validation Accuracy: {100 * val:.2f}%")
+        parts.append(f"Validation Accuracy: {pct(val)}")
     return ", ".join(parts)
 
 
 def _bar_summary(record: dict) -> str:
     """The end-of-epoch summary short enough to sit beside a bar: accuracies, and loss."""
-    text = f"loss {record['loss']:.4f}, acc {100 * record['accuracy']:.2f}%"
+    text = f"loss {record['loss']:.4f}, acc {pct(record['accuracy'])}"
     val = record.get("val_accuracy")
     if val is not None and val == val:
-        text += f", val acc {100 * val:.2f}%"
+        text += f", val acc {pct(val)}"
     return text
 
 

@@ -2,7 +2,7 @@
 
 A training run directory holds::
 
-    config.json     backend, device, data and the TrainConfig
+    config.json     format, backend, device, data and the TrainConfig
     history.json    per-epoch record (rewritten after every epoch)
     history.csv     the same as a table
     metrics.json    test accuracy, loss, per-class precision/recall, confusion matrix, diagnosis
@@ -14,6 +14,10 @@ A comparison directory holds ``summary.json``, ``accuracy.png`` and one run
 directory per backend (:func:`open_comparison`). Every file is written atomically: to a temporary file
 in the same directory, flushed to disk, then renamed over the target, so a
 crash or Ctrl-C leaves either the old file or the new one, never half of one.
+
+``config.json`` carries a ``format`` (:data:`CONFIG_FORMAT`); a file without
+one was written before formats were numbered and reads as format 1, which
+has the same fields. A newer format is refused by name rather than misread.
 """
 from __future__ import annotations
 
@@ -28,7 +32,7 @@ from .atomic import atomic_write, atomic_write_text
 from .errors import RunError
 from .history import History
 
-__all__ = ["RunError", "atomic_write", "atomic_write_text", "write_json", "read_json", "Run",
+__all__ = ["CONFIG_FORMAT", "RunError", "atomic_write", "atomic_write_text", "write_json", "read_json", "Run",
            "default_run_dir", "open_run", "is_comparison", "open_comparison", "open_runs", "COMPARE_SUMMARY"]
 
 CONFIG = "config.json"
@@ -36,6 +40,8 @@ HISTORY_JSON = "history.json"
 HISTORY_CSV = "history.csv"
 METRICS = "metrics.json"
 COMPARE_SUMMARY = "summary.json"
+#: The layout of ``config.json``; 1 (no ``format`` field) had the same fields.
+CONFIG_FORMAT = 2
 
 
 def _jsonable(value):
@@ -105,7 +111,8 @@ class Run:
     # ---------------------------------------------------------------- writing
 
     def write_config(self, config: dict) -> Path:
-        return write_json(self.file(CONFIG), config)
+        """``config.json``: ``config`` (backend, device, data, TrainConfig, ...) under the current ``format``."""
+        return write_json(self.file(CONFIG), {"format": CONFIG_FORMAT, **config})
 
     def write_history(self, history: History) -> None:
         """``history.json`` and ``history.csv``; called after every epoch."""
@@ -127,7 +134,14 @@ class Run:
     # ---------------------------------------------------------------- reading
 
     def read_config(self) -> dict:
-        return read_json(self.file(CONFIG))
+        """``config.json``; one without a ``format`` is format 1; a format this version does not know is a
+        :class:`RunError` naming it."""
+        config = read_json(self.file(CONFIG))
+        fmt = config.get("format", 1)
+        if fmt not in (1, CONFIG_FORMAT):
+            raise RunError(f"{self.file(CONFIG)}: format {fmt!r} is not one this version of ffnn reads "
+                           f"(1 or {CONFIG_FORMAT}); a newer ffnn wrote it")
+        return config
 
     def read_history(self) -> History:
         data = read_json(self.file(HISTORY_JSON))

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write
-from .functional import HE_INIT
+from .functional import get_activation
 
 __all__ = ["init_weights", "check_weights", "save_weights", "load_weights", "layer_sizes_of"]
 
@@ -28,17 +28,19 @@ def init_weights(layer_sizes, seed: int = 1, dtype="float32", activation: str = 
 
     A layer followed by ``activation`` (a hidden layer) draws from
     :math:`U(-r, r)` with Glorot's :math:`r = \sqrt{6/(n_{in}+n_{out})}`, or,
-    for an activation in :data:`ffnn.functional.HE_INIT` (ReLU), He's :math:`r = \sqrt{6/n_{in}}`,
+    for an activation whose record says ``init="he"``
+    (:class:`ffnn.functional.Activation`; ReLU), He's :math:`r = \sqrt{6/n_{in}}`,
     which keeps the variance of the pre-activations from layer to layer when
     half the units are zero. The softmax output layer is always Glorot.
 
     The same ``(layer_sizes, seed, activation)`` gives the same weights in every backend.
     """
+    hidden_he = get_activation(activation).init == "he"
     rng = np.random.default_rng(seed)
     weights = []
     n_layers = len(layer_sizes) - 1
     for l, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
-        he = activation in HE_INIT and l < n_layers - 1
+        he = hidden_he and l < n_layers - 1
         limit = np.sqrt(6.0 / n_in) if he else np.sqrt(6.0 / (n_in + n_out))
         W = rng.uniform(-limit, limit, size=(n_in, n_out)).astype(dtype)
         weights.append((W, np.zeros(n_out, dtype=dtype)))

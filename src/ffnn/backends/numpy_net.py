@@ -1,7 +1,7 @@
 r"""The network from scratch in NumPy: forward pass, backpropagation and SGD by hand.
 
 For layer :math:`l` with input :math:`A_{l-1}` (samples as rows; :math:`A_0 = X`)
-and hidden activation :math:`f` (sigmoid, tanh or ReLU, from
+and hidden activation :math:`f` (sigmoid, tanh, ReLU or any other record in
 :data:`ffnn.functional.ACTIVATIONS`)::
 
     Z_l = A_{l-1} @ W_l + b_l          # (n, n_l)
@@ -31,20 +31,20 @@ from itertools import chain
 
 import numpy as np
 
-from .. import functional as F
 from ..config import TrainConfig
 from ..data import as_rows, one_hot
-from ..training import check_xy, fit_arrays
+from ..functional import get_activation, get_loss, softmax
+from ..training import check_xy
 from ..weights import check_weights, init_weights, load_weights, save_weights
 from . import model_path
+from .common import ArrayAPI, chunks, device_name, problem_set_names
 
 __all__ = ["BACKEND", "MODEL_FILE", "NeuralNetwork", "SGD", "build", "load"]
 
 BACKEND = "numpy"
 MODEL_FILE = "model.npz"
 
-_EVAL_CHUNK = 8192  # rows per forward pass when evaluating a whole set
-_RENAMED = {"layer_sizes": "layer_shapes", "seed": "random_state"}  # config name -> problem set's name
+_RENAMED = problem_set_names("layer_shapes")
 
 
 class SGD:
@@ -99,7 +99,7 @@ class _Workspace:
             self.coef_grads = [(new(n_in, n_out), new(n_out)) for n_in, n_out in zip(layer_sizes, layer_sizes[1:])]
 
 
-class NeuralNetwork:
+class NeuralNetwork(ArrayAPI):
     """A fully-connected classifier: sigmoid (or tanh, ReLU) hidden layers, softmax output.
 
     Parameters
@@ -135,6 +135,8 @@ class NeuralNetwork:
     history_ : History or None
         The record of the last ``fit``.
     """
+
+    BACKEND = BACKEND
 
     def __init__(self, layer_shapes=(784, 128, 64, 10), epochs=50, learning_rate=0.01, random_state=1,
                  batch_size=1, loss="mse", schedule="constant", early_stopping=None, monitor="val_loss",
@@ -187,7 +189,7 @@ class NeuralNetwork:
         x, y = data
         with np.errstate(over="ignore", invalid="ignore"):
             p = self._probabilities(x)
-            loss = F.LOSSES[self.train_config.loss][0](p, y)
+            loss = get_loss(self.train_config.loss).loss(p, y)
         return loss, float(np.mean(p.argmax(axis=1) == y.argmax(axis=1)))
 
     def export_weights(self):
@@ -205,20 +207,20 @@ class NeuralNetwork:
     def _probabilities(self, x):
         """P for ``x`` (n, n_inputs), computed in chunks so the hidden activations stay small."""
         sizes = self.train_config.layer_sizes
-        chunks = (x[s:s + _EVAL_CHUNK] for s in range(0, len(x), _EVAL_CHUNK))
+        parts = (x[rows] for rows in chunks(len(x)))
         return np.concatenate([self._forward(c, _Workspace(sizes, len(c), self.dtype, train=False).activations)[-1]
-                               for c in chunks])
+                               for c in parts])
 
     def _forward(self, x, activations):
         """Outputs ``[A_1, ..., A_L]`` of every layer for ``x`` of shape (m, n_inputs), written into
         ``activations`` (one buffer per layer, at least m rows); ``A_L`` is P."""
         m, last = len(x), len(self.weights_) - 1
-        f = F.ACTIVATIONS[self.train_config.activation][0]
+        f = get_activation(self.train_config.activation).forward
         acts, a = [], x
         for l, (W, b) in enumerate(self.weights_):
             z = np.matmul(a, W, out=activations[l][:m])
             z += b
-            a = F.softmax(z, out=z) if l == last else f(z, out=z)  # Z_l overwritten by A_l
+            a = softmax(z, out=z) if l == last else f(z, out=z)  # Z_l overwritten by A_l
             acts.append(a)
         return acts
 
@@ -228,8 +230,8 @@ class NeuralNetwork:
         Written into ``ws.coef_grads``, using ``ws.deltas`` and ``ws.scratch``.
         """
         m, grads = len(x), ws.coef_grads
-        dz = F.LOSSES[self.train_config.loss][1](acts[-1], y, out=ws.deltas[-1][:m])
-        backward = F.ACTIVATIONS[self.train_config.activation][1]
+        dz = get_loss(self.train_config.loss).grad(acts[-1], y, out=ws.deltas[-1][:m])
+        backward = get_activation(self.train_config.activation).backward
         for l in range(len(self.weights_) - 1, -1, -1):
             a_prev = x if l == 0 else acts[l - 1]
             dW, db = grads[l]
@@ -251,15 +253,9 @@ class NeuralNetwork:
         y = y.astype(self.dtype) if y.ndim == 2 else one_hot(y, self.train_config.n_classes, self.dtype)
         ws = _Workspace(self.train_config.layer_sizes, len(x), self.dtype)
         acts = self._forward(x, ws.activations)
-        return F.LOSSES[self.train_config.loss][0](acts[-1], y), self._backward(x, y, acts, ws)
+        return get_loss(self.train_config.loss).loss(acts[-1], y), self._backward(x, y, acts, ws)
 
     # ------------------------------------------------------------- the API
-
-    def fit_arrays(self, x, y, x_val=None, y_val=None, verbose=1, on_epoch_end=None, stream=None):
-        """Train on arrays with :func:`ffnn.training.fit_arrays`; returns the :class:`ffnn.History`."""
-        self.history_ = fit_arrays(self, x, y, x_val, y_val, verbose=verbose, label=BACKEND,
-                                   on_epoch_end=on_epoch_end, stream=stream)
-        return self.history_
 
     def fit(self, x_train, y_train, x_val=None, y_val=None, verbose=1):
         """Train (the problem set's name); labels int or one-hot. Returns the History."""
@@ -295,7 +291,7 @@ class NeuralNetwork:
 
 def build(config: TrainConfig, device: str = "auto") -> NeuralNetwork:
     """A fresh :class:`NeuralNetwork` for ``config``; ``device`` must be ``"auto"`` or ``"cpu"``."""
-    if device not in ("auto", "cpu"):
+    if device_name(device) == "cuda":
         raise ValueError(f"the numpy backend runs on the CPU only: device must be 'auto' or 'cpu', got {device!r}")
     return NeuralNetwork(config=config)
 

@@ -2,9 +2,12 @@ r"""The network in Keras 3 (TensorFlow): the problem set's ``NeuralNetworkTf``, 
 
 :class:`NeuralNetworkTf` is a ``keras.Sequential`` of ``Dense`` layers:
 ``sizes[0]`` is the input shape, the hidden layers use the configured
-activation (sigmoid, tanh or ReLU), the output is a softmax, the loss is the
-categorical cross-entropy and the optimizer :class:`MomentumSGD` (PyTorch's
-momentum convention; plain SGD at ``momentum=0``). It starts from
+activation (the Keras activation its :class:`~ffnn.functional.Activation`
+record names), the output is a softmax, the loss is the categorical
+cross-entropy (the Keras loss its :class:`~ffnn.functional.Loss` record
+names) and the optimizer :class:`MomentumSGD` (PyTorch's momentum convention;
+plain SGD at ``momentum=0``), whose rate :class:`StepRates` looks up step by
+step from any schedule of :mod:`ffnn.schedules`. It starts from
 :func:`ffnn.weights.init_weights`, so for the same seed it holds the other
 backends' initial weights (a ``Dense`` kernel is ``W`` as it is).
 
@@ -15,8 +18,11 @@ set's), ``fit_arrays`` (the shared loop, :func:`ffnn.training.fit_arrays`),
 model. :class:`TimeBasedLearningRate` is the problem set's schedule as a Keras
 ``LearningRateSchedule``. Models save to ``.keras`` and load in safe mode.
 
-The problem set's original class, its mistakes and the measurements behind
-the advice on batch sizes are in ``docs/backends.md``.
+Nothing here changes global state: ``compile_and_fit`` shuffles with a
+seeded ``tf.data`` pipeline, and the layers start from zeros (no draw from
+Keras's global generator) before the shared initial weights are set. The
+problem set's original class, its mistakes and the measurements behind the
+advice on batch sizes are in ``docs/backends.md``.
 """
 from __future__ import annotations
 
@@ -59,35 +65,31 @@ with _quiet_native_stderr():
 from ..atomic import replacing
 from ..config import TrainConfig
 from ..data import as_rows, one_hot, to_labels
-from ..functional import nll
-from ..schedules import Constant, TimeBased, check_positive_int
-from ..training import check_xy, fit_arrays
+from ..functional import get_activation, get_loss
+from ..schedules import check_positive_int
+from ..training import check_xy
 from ..weights import check_weights, init_weights
 from . import model_path
+from .common import EVAL_CHUNK, ArrayAPI, chunks, device_name, problem_set_names, scale_uint8
 
-__all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTf", "TimeBasedLearningRate", "MomentumSGD", "build", "load"]
+__all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTf", "TimeBasedLearningRate", "StepRates", "MomentumSGD",
+           "build", "load", "resolve_device"]
 
 BACKEND = "tensorflow"
 MODEL_FILE = "model.keras"
-_RENAMED = {"layer_sizes": "sizes", "seed": "random_state"}  # config name -> problem set's name
-
-_EVAL_BATCH = 8192  # rows per forward pass when evaluating a whole set
-
-#: ``activation name -> Keras activation``: the framework's side of :data:`ffnn.functional.ACTIVATIONS`.
-ACTIVATIONS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "relu"}
+_RENAMED = problem_set_names("sizes")
 
 
 def resolve_device(device: str = "auto"):
-    """The ``tf.device`` name for ``"auto"`` (None: TensorFlow places ops), ``"cpu"`` or ``"gpu"``/``"cuda"``."""
+    """The ``tf.device`` name for ``"auto"`` (None: TensorFlow places ops), ``"cpu"`` or ``"cuda"`` (``"gpu"``)."""
+    device = device_name(device)
     if device == "auto":
         return None
     if device == "cpu":
         return "/CPU:0"
-    if device in ("gpu", "cuda"):
-        if not tf.config.list_physical_devices("GPU"):
-            raise ValueError(f"device {device!r} was asked for, but TensorFlow sees no GPU")
-        return "/GPU:0"
-    raise ValueError(f"device must be 'auto', 'cpu' or 'gpu', got {device!r}")
+    if not tf.config.list_physical_devices("GPU"):
+        raise ValueError("device 'cuda' was asked for but TensorFlow sees no GPU; use 'cpu' or 'auto'")
+    return "/GPU:0"
 
 
 @keras.saving.register_keras_serializable(package="ffnn")
@@ -115,13 +117,45 @@ class TimeBasedLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         return f"TimeBasedLearningRate({self.initial_learning_rate!r})"
 
 
-def _keras_rate(schedule):
-    """The optimizer ``learning_rate`` for a schedule of :mod:`ffnn.schedules`."""
-    if isinstance(schedule, TimeBased):
-        return TimeBasedLearningRate(schedule.initial_learning_rate)
-    if isinstance(schedule, Constant):
-        return schedule.learning_rate
-    raise ValueError(f"the tensorflow backend supports Constant and TimeBased schedules, got {schedule!r}")
+@keras.saving.register_keras_serializable(package="ffnn")
+class StepRates(keras.optimizers.schedules.LearningRateSchedule):
+    """Any schedule of :mod:`ffnn.schedules` in Keras: its rates for a window of steps, looked up by step.
+
+    :meth:`fill` computes ``schedule(step)`` in Python for the steps of the
+    coming epoch, so the rate of every step is the very number the other
+    backends use, whatever the schedule, and no schedule needs a Keras class of
+    its own. The compiled training step reads the rate of optimizer step ``t``
+    from a variable, ``rates[t - first_step]`` (the last one past the window's
+    end), so refilling it for the next epoch does not retrace. Saved as
+    ``(rate, count)`` runs: a few pairs for the usual step-wise schedules.
+    """
+
+    def __init__(self, runs=((1.0, 1),), first_step=0, dtype="float32"):
+        self.dtype = dtype
+        self.rates = tf.Variable(np.zeros(0, dtype), shape=tf.TensorShape([None]), trainable=False)
+        self.first_step = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self._assign([rate for rate, count in runs for _ in range(int(count))], first_step)
+
+    def fill(self, schedule, first_step: int, n_steps: int) -> None:
+        """Hold ``schedule(step)`` for steps ``first_step, ..., first_step + n_steps - 1``."""
+        self._assign([schedule(t) for t in range(first_step, first_step + max(n_steps, 1))], first_step)
+
+    def _assign(self, rates, first_step) -> None:
+        self.rates.assign(np.asarray(rates, dtype=self.dtype))
+        self.first_step.assign(int(first_step))
+
+    def __call__(self, step):
+        last = tf.size(self.rates, out_type=tf.int64) - 1
+        return tf.gather(self.rates, tf.clip_by_value(tf.cast(step, tf.int64) - self.first_step, 0, last))
+
+    def get_config(self):
+        runs = []
+        for rate in self.rates.numpy().tolist():
+            if runs and runs[-1][0] == rate:
+                runs[-1][1] += 1
+            else:
+                runs.append([rate, 1])
+        return {"runs": runs, "first_step": int(self.first_step.numpy()), "dtype": self.dtype}
 
 
 @keras.saving.register_keras_serializable(package="ffnn")
@@ -163,10 +197,9 @@ class MomentumSGD(keras.optimizers.Optimizer):
         return {**super().get_config(), "momentum": self.momentum}
 
 
-#: tf.data options for the training batches. With autotuning on, about one epoch in ten at batch 1
-#: (2,000 samples) took 5.13 s instead of 2.2-3.5 s, the same 5.13 s every time, in plain Keras too; with
-#: it off, none of 54 did (2-core development machine, 2026-11-26). AUTOTUNE then keeps its starting value
-#: (for the parallel map: the number of cores, at most 16).
+#: tf.data options for the training batches: autotuning off, because with it on some epochs at batch 1
+#: stall for seconds (measured in docs/backends.md). AUTOTUNE then keeps its starting value (for the
+#: parallel map: the number of cores, at most 16).
 _NO_AUTOTUNE = tf.data.Options()
 _NO_AUTOTUNE.autotune.enabled = False
 
@@ -184,8 +217,15 @@ class _OnBatch(keras.callbacks.Callback):
         self.on_batch(min(self.batch_size, self.n - batch * self.batch_size))
 
 
+def _batches(x, y, order, batch_size: int):
+    """A ``tf.data`` pipeline of ``(x[idx], y[idx])`` batches for the index batches of ``order`` (a dataset)."""
+    return (order.batch(batch_size).map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx)),
+                                        num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE).with_options(_NO_AUTOTUNE))
+
+
 @keras.saving.register_keras_serializable(package="ffnn")
-class NeuralNetworkTf(keras.Sequential):
+class NeuralNetworkTf(keras.Sequential, ArrayAPI):
     """A fully-connected classifier: sigmoid (or tanh, ReLU) hidden layers, softmax output.
 
     Parameters
@@ -207,26 +247,33 @@ class NeuralNetworkTf(keras.Sequential):
         ``TrainConfig(layer_sizes=sizes, seed=random_state, activation=activation, momentum=momentum)``.
     """
 
+    BACKEND = BACKEND
+
     def __init__(self, sizes=None, random_state=1, activation="sigmoid", momentum=0.0, *, config=None, name=None):
         if sizes is None and config is None:
             raise ValueError("give sizes (the layer sizes) or a config")
         config = TrainConfig.for_class(config, _RENAMED, dict(
             sizes=sizes, random_state=random_state, activation=activation, momentum=momentum),
             NeuralNetworkTf.__init__)
-        if config.loss != "cross-entropy":
-            raise ValueError(f"the tensorflow backend trains with loss='cross-entropy' only, got {config.loss!r}")
+        loss = get_loss(config.loss)
+        if loss.keras is None:
+            raise ValueError(f"the tensorflow backend cannot train with loss {config.loss!r}; "
+                             f"only {' and '.join(loss.backends)} can")
         super().__init__(name=name)
         self.train_config = config
         self.sizes, self.random_state = config.layer_sizes, config.seed
+        hidden = get_activation(config.activation).keras
         self.add(keras.Input(shape=(self.sizes[0],), dtype=config.dtype))
         for i, units in enumerate(self.sizes[1:], start=1):
             last = i == len(self.sizes) - 1
-            self.add(keras.layers.Dense(units, activation="softmax" if last else ACTIVATIONS[config.activation],
-                                        dtype=config.dtype, name="output" if last else f"hidden_{i}"))
+            # Zeros, not Keras's random default: the shared weights are set below, and nothing is drawn
+            # from Keras's global random generator.
+            self.add(keras.layers.Dense(units, activation="softmax" if last else hidden, dtype=config.dtype,
+                                        kernel_initializer="zeros", name="output" if last else f"hidden_{i}"))
         self.import_weights(init_weights(self.sizes, self.random_state, config.dtype, config.activation))
         self.history_ = None
         self._device = None  # a tf.device name set by build(), or None for TensorFlow's placement
-        self._compiled_rate = None  # the shared schedule the model is compiled for, as (type, value)
+        self._rates = None  # the StepRates the model is compiled with for train_epoch, if it is
 
     def call(self, inputs, training=None, mask=None):
         """The layers on ``inputs`` as rows: (n, 28, 28) images are flattened to (n, 784) first, and uint8
@@ -234,7 +281,7 @@ class NeuralNetworkTf(keras.Sequential):
         calling the model take what ``compile_and_fit`` takes."""
         inputs = tf.convert_to_tensor(inputs)
         if inputs.dtype == tf.uint8:
-            inputs = tf.cast(inputs, self.train_config.dtype) / 255.0
+            inputs = tf.cast(scale_uint8(inputs, lambda t: tf.cast(t, tf.float32)), self.train_config.dtype)
         # (n, 28, 28) -> (n, 784); a sample of another size fails here, naming both sizes.
         inputs = tf.reshape(inputs, tf.stack([tf.shape(inputs)[0], self.sizes[0]]))
         return super().call(inputs, training=training, mask=mask)
@@ -256,12 +303,11 @@ class NeuralNetworkTf(keras.Sequential):
 
     def train_epoch(self, data, order, batch_size, schedule, step, on_batch):
         """One epoch of SGD over ``data`` in ``order``, as one compiled ``fit``; returns the new step count."""
-        self._compile_for(schedule)
+        self._compile_for_epochs()
+        self._rates.fill(schedule, step, -(-len(order) // batch_size))
         self.optimizer.iterations.assign(step)
         x, y = data
-        batches = tf.data.Dataset.from_tensor_slices(np.asarray(order, dtype=np.int64)).batch(batch_size)
-        ds = batches.map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx)),
-                         num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE).with_options(_NO_AUTOTUNE)
+        ds = _batches(x, y, tf.data.Dataset.from_tensor_slices(np.asarray(order, dtype=np.int64)), batch_size)
         # A CallbackList of our own, so that Keras adds no progress bar of its own.
         callbacks = keras.callbacks.CallbackList([_OnBatch(on_batch, len(order), batch_size)],
                                                  add_history=True, add_progbar=False, model=self)
@@ -270,11 +316,12 @@ class NeuralNetworkTf(keras.Sequential):
         return int(self.optimizer.iterations.numpy())
 
     def loss_and_accuracy(self, data):
-        """Mean cross-entropy and accuracy (fraction) on prepared ``data``."""
+        """Mean loss and accuracy (fraction) on prepared ``data``, the loss computed as the NumPy backend does."""
         x, y = data
         p = self._proba(x)
         y = y.numpy()
-        return nll(p, y), float((p.argmax(axis=1) == y).mean())
+        loss = get_loss(self.train_config.loss).loss(p, one_hot(y, self.sizes[-1], dtype=p.dtype))
+        return loss, float((p.argmax(axis=1) == y).mean())
 
     def export_weights(self):
         """Copies of the weights as ``(W, b)`` pairs; a Dense kernel is ``W`` (n_in, n_out) as it is."""
@@ -289,14 +336,14 @@ class NeuralNetworkTf(keras.Sequential):
 
     # ------------------------------------------------------ forward, compile
 
-    def _compile_for(self, schedule):
-        """Compile for SGD with ``schedule`` unless already compiled so (recompiling retraces)."""
-        key = (type(schedule).__name__, getattr(schedule, "initial_learning_rate", None),
-               getattr(schedule, "learning_rate", None))
-        if self._compiled_rate != key:
-            self.compile(optimizer=MomentumSGD(_keras_rate(schedule), self.train_config.momentum),
-                         loss=keras.losses.SparseCategoricalCrossentropy())
-            self._compiled_rate = key
+    def _compile_for_epochs(self):
+        """Compile for SGD at :class:`StepRates` and the config's loss, unless already compiled so
+        (recompiling retraces; the rates are refilled for each epoch instead)."""
+        if self._rates is None:
+            rates = StepRates(dtype=self.train_config.dtype)
+            self.compile(optimizer=MomentumSGD(rates, self.train_config.momentum),
+                         loss=keras.losses.get(get_loss(self.train_config.loss).keras))
+            self._rates = rates
 
     def _placement(self):
         return tf.device(self._device) if self._device else contextlib.nullcontext()
@@ -304,8 +351,7 @@ class NeuralNetworkTf(keras.Sequential):
     def _proba(self, x):
         # Direct calls in chunks: cheaper than keras.Model.predict's per-call setup.
         with self._placement():
-            return np.concatenate([self(x[s:s + _EVAL_BATCH], training=False).numpy()
-                                   for s in range(0, len(x), _EVAL_BATCH)])
+            return np.concatenate([self(x[rows], training=False).numpy() for rows in chunks(len(x))])
 
     # ------------------------------------------------------------- the API
 
@@ -322,7 +368,8 @@ class NeuralNetworkTf(keras.Sequential):
         Returns the Keras ``History``: ``history.history["accuracy"]`` is
         Keras's running mean over the epoch's batches,
         ``history.history["val_accuracy"]`` the accuracy on the validation set
-        after the epoch.
+        after the epoch. The batches are shuffled every epoch in an order
+        seeded by ``random_state`` (a seeded ``tf.data`` shuffle; no global seed is set).
         """
         one_hot_labels = np.asarray(y_train).ndim == 2 and np.asarray(y_train).shape[1] > 1
         x, y = self._xy(x_train, y_train, "x_train", one_hot_labels)
@@ -333,23 +380,20 @@ class NeuralNetworkTf(keras.Sequential):
         loss = "categorical_crossentropy" if one_hot_labels else "sparse_categorical_crossentropy"
         self.compile(optimizer=MomentumSGD(learning_rate, self.train_config.momentum), loss=loss,
                      metrics=["accuracy"])
-        self._compiled_rate = None
-        keras.utils.set_random_seed(self.random_state)  # Keras's shuffling of the batches
+        self._rates = None
         with self._placement():
+            # A new order every epoch, the same orders in every run: the shuffle's own seed, not a global one.
+            order = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=self.random_state,
+                                                          reshuffle_each_iteration=True)
+            ds = _batches(tf.constant(x), tf.constant(y), order, batch_size)
             # Validation in big batches: the same numbers, without 10,000 calls when batch_size is 1.
-            return self.fit(x, y, epochs=epochs, batch_size=batch_size, validation_data=validation_data,
-                            validation_batch_size=max(batch_size, _EVAL_BATCH // 8), verbose=verbose)
+            return self.fit(ds, epochs=epochs, validation_data=validation_data, shuffle=False,
+                            validation_batch_size=max(batch_size, EVAL_CHUNK // 8), verbose=verbose)
 
     def _xy(self, x, y, name, one_hot_labels):
         x, y = check_xy(x, y, self.sizes[0], self.sizes[-1], name)
         x = x.astype(self.train_config.dtype, copy=False)
         return (x, one_hot(y, self.sizes[-1], dtype=self.train_config.dtype)) if one_hot_labels else (x, y)
-
-    def fit_arrays(self, x, y, x_val=None, y_val=None, verbose=1, on_epoch_end=None, stream=None):
-        """Train on arrays with :func:`ffnn.training.fit_arrays`; returns the :class:`ffnn.History`."""
-        self.history_ = fit_arrays(self, x, y, x_val, y_val, verbose=verbose, label=BACKEND,
-                                   on_epoch_end=on_epoch_end, stream=stream)
-        return self.history_
 
     def predict_proba(self, x):
         """Class probabilities (n, n_classes) for images ``x`` (n, d) or (n, 28, 28); (n_classes,) for one image.

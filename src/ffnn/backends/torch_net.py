@@ -1,7 +1,9 @@
 """The network in PyTorch: the problem set's ``NeuralNetworkTorch``.
 
-The same model as :mod:`ffnn.backends.numpy_net` (sigmoid, tanh or ReLU
-hidden layers, softmax output, cross-entropy, SGD with optional momentum),
+The same model as :mod:`ffnn.backends.numpy_net` (hidden layers with an
+activation of :data:`ffnn.functional.ACTIVATIONS`, whose record names its
+``torch.nn`` module; softmax output; a loss whose record names its
+``torch.nn.functional`` function, cross-entropy; SGD with optional momentum),
 built from ``nn.Linear`` layers and trained by autograd and
 ``torch.optim.SGD``, whose momentum convention (``v = mu * v + g``,
 ``w -= lr * v``) the other backends copy. It starts from
@@ -24,32 +26,27 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..atomic import atomic_write
-from ..config import DEVICES, TrainConfig
+from ..config import TrainConfig
 from ..data import as_rows, to_labels
-from ..training import LR_SAMPLE, check_xy, fit_arrays, fit_loop
+from ..functional import get_activation, get_loss
+from ..training import LR_SAMPLE, check_xy, fit_loop
 from ..weights import check_weights, init_weights
 from . import model_path
+from .common import ArrayAPI, chunks, device_name, problem_set_names, scale_uint8
 
 __all__ = ["BACKEND", "MODEL_FILE", "NeuralNetworkTorch", "build", "load", "resolve_device"]
 
 BACKEND = "torch"
 MODEL_FILE = "model.pt"
-#: ``activation name -> nn.Module class``: the framework's side of :data:`ffnn.functional.ACTIVATIONS`.
-ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
-#: Activations with a kink, whose layers add the bias in a step of its own (see ``forward``).
-SPLIT_BIAS = frozenset({"relu"})
-_EVAL_CHUNK = 8192  # rows per forward pass when evaluating a whole set
-_RENAMED = {"layer_sizes": "sizes", "seed": "random_state"}  # config name -> problem set's name
+_RENAMED = problem_set_names("sizes")
 
 
 def resolve_device(device: str = "auto") -> torch.device:
-    """``"auto"`` (CUDA if available, else CPU), ``"cpu"`` or ``"cuda"``."""
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
+    """``"auto"`` (CUDA if available, else CPU), ``"cpu"`` or ``"cuda"`` (also called ``"gpu"``)."""
+    device = device_name(device)
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but PyTorch sees no CUDA GPU; use 'cpu' or 'auto'")
     if device == "auto":
@@ -57,7 +54,7 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-class NeuralNetworkTorch(nn.Module):
+class NeuralNetworkTorch(nn.Module, ArrayAPI):
     """Fully-connected classifier: sigmoid (or tanh, ReLU) hidden layers, softmax output, SGD.
 
     Parameters
@@ -80,9 +77,11 @@ class NeuralNetworkTorch(nn.Module):
         arguments (which must then keep their defaults); :func:`build` does this.
 
     ``forward`` returns logits of shape (n_samples, n_classes); the loss is
-    ``F.cross_entropy`` on them (log-softmax inside, stable for any logits) and
-    :meth:`predict_proba` applies the softmax.
+    ``nn.functional.cross_entropy`` on them (log-softmax inside, stable for any
+    logits) and :meth:`predict_proba` applies the softmax.
     """
+
+    BACKEND = BACKEND
 
     def __init__(self, sizes=None, epochs=10, learning_rate=0.01, random_state=1, batch_size=128,
                  schedule="constant", early_stopping=None, monitor="val_loss", min_delta=0.0,
@@ -95,18 +94,22 @@ class NeuralNetworkTorch(nn.Module):
             schedule=schedule, random_state=random_state, early_stopping=early_stopping, monitor=monitor,
             min_delta=min_delta, shuffle=shuffle, dtype=dtype, activation=activation, momentum=momentum),
             NeuralNetworkTorch.__init__)
-        if config.loss != "cross-entropy":
-            raise ValueError(f"the torch backend trains with loss 'cross-entropy' only, got {config.loss!r}")
+        loss = get_loss(config.loss)
+        if loss.torch is None:
+            raise ValueError(f"the torch backend cannot train with loss {config.loss!r}; "
+                             f"only {' and '.join(loss.backends)} can")
         self.train_config = config
+        self._loss = getattr(nn.functional, loss.torch)  # (logits, int labels, reduction=) -> loss
         self.history_ = None
         self.device = resolve_device(device)
         self.dtype = getattr(torch, config.dtype)
+        activation = get_activation(config.activation)
         layers = []
         for n_in, n_out in zip(config.layer_sizes[:-1], config.layer_sizes[1:]):
-            layers += [nn.Linear(n_in, n_out), ACTIVATIONS[config.activation]()]
+            layers += [nn.Linear(n_in, n_out), getattr(nn, activation.torch)()]
         self.net = nn.Sequential(*layers[:-1])  # no activation after the output layer: logits
         self.linears = [m for m in self.net if isinstance(m, nn.Linear)]
-        self._split_bias = config.activation in SPLIT_BIAS
+        self._split_bias = activation.kink
         self.to(device=self.device, dtype=self.dtype)
         self.import_weights(init_weights(config.layer_sizes, config.seed, config.dtype, config.activation))
         self.optimizer = torch.optim.SGD(self.parameters(), lr=config.learning_rate, momentum=config.momentum)
@@ -133,9 +136,9 @@ class NeuralNetworkTorch(nn.Module):
 
     @torch.no_grad()
     def loss_and_accuracy(self, data) -> tuple[float, float]:
-        """Mean cross-entropy and accuracy (fraction) on prepared ``data``."""
+        """Mean loss and accuracy (fraction) on prepared ``data``."""
         X, Y = data
-        return self._evaluate((X[i:i + _EVAL_CHUNK], Y[i:i + _EVAL_CHUNK]) for i in range(0, len(X), _EVAL_CHUNK))
+        return self._evaluate((X[rows], Y[rows]) for rows in chunks(len(X)))
 
     def export_weights(self) -> list:
         """Weights as NumPy ``(W, b)`` pairs, ``W`` (n_in, n_out): copies in the model's dtype."""
@@ -154,14 +157,15 @@ class NeuralNetworkTorch(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of shape (n_samples, n_classes) for ``x`` of shape (n_samples, n_inputs).
 
-        With ReLU hidden layers (:data:`SPLIT_BIAS`) each layer computes ``Z = X @ W.T``, then adds
-        ``b``, in two steps as the other backends do: ``nn.Linear``'s fused
-        ``addmm`` rounds ``Z`` differently in the last bit, and where a ReLU unit
-        sits that close to 0 the backends would take different steps, which
-        momentum then carries on. Sigmoid and tanh are smooth, so the same
-        last-bit difference stays in the last bits; those layers keep the fused
-        ``nn.Linear``, whose training step is about 5% faster at batch 1 (272
-        against 287 microseconds, fastest of 40 interleaved runs of 200 steps).
+        With an activation that has a kink (ReLU; ``kink=True`` in its
+        :class:`~ffnn.functional.Activation` record) each layer computes
+        ``Z = X @ W.T``, then adds ``b``, in two steps as the other backends do:
+        ``nn.Linear``'s fused ``addmm`` rounds ``Z`` differently in the last
+        bit, and where a unit sits that close to its kink the backends would
+        take different steps, which momentum then carries on. Smooth
+        activations keep the last-bit difference in the last bits, so their
+        layers keep the fused ``nn.Linear``, which is faster
+        (``docs/backends.md`` has the measurement).
         """
         for module in self.net:
             if self._split_bias and isinstance(module, nn.Linear):
@@ -176,18 +180,18 @@ class NeuralNetworkTorch(nn.Module):
         if group["lr"] != lr:
             group["lr"] = lr
         self.optimizer.zero_grad(set_to_none=True)
-        F.cross_entropy(self.forward(xb), yb).backward()
+        self._loss(self.forward(xb), yb).backward()
         self.optimizer.step()
 
     def _evaluate(self, batches) -> tuple[float, float]:
-        """Mean cross-entropy and accuracy over ``(x, y)`` batches, synchronising once at the end."""
+        """Mean loss and accuracy over ``(x, y)`` batches, synchronising once at the end."""
         self.eval()
         loss = torch.zeros((), dtype=torch.float64, device=self.device)
         correct = torch.zeros((), dtype=torch.int64, device=self.device)
         n = 0
         for xb, yb in batches:
             logits = self.forward(xb)
-            loss += F.cross_entropy(logits, yb, reduction="sum")
+            loss += self._loss(logits, yb, reduction="sum")
             correct += (logits.argmax(1) == yb).sum()
             n += len(yb)
         if n == 0:
@@ -195,12 +199,6 @@ class NeuralNetworkTorch(nn.Module):
         return loss.item() / n, correct.item() / n
 
     # ------------------------------------------------------------------ the API
-
-    def fit_arrays(self, x, y, x_val=None, y_val=None, verbose=1, on_epoch_end=None, stream=None):
-        """Train on arrays with :func:`ffnn.training.fit_arrays`; returns the :class:`ffnn.History`."""
-        self.history_ = fit_arrays(self, x, y, x_val, y_val, verbose=verbose, label=BACKEND,
-                                   on_epoch_end=on_epoch_end, stream=stream)
-        return self.history_
 
     def fit(self, train_loader, val_loader=None, verbose=1, on_epoch_end=None, stream=None):
         """Train on ``DataLoader`` batches ``(images, labels)`` (the problem set's); returns the History.
@@ -253,7 +251,7 @@ class NeuralNetworkTorch(nn.Module):
             return torch.from_numpy(rows).to(self.device, self.dtype), single
         single = x.ndim == 1 or (x.ndim == 2 and x.shape[1] != n_in and x.numel() == n_in)
         if x.dtype == torch.uint8:
-            x = x.to(torch.float32) / 255.0  # as prepare_images scales arrays
+            x = scale_uint8(x, lambda t: t.to(torch.float32))
         x = x.reshape(1 if single else len(x), -1).to(self.device, self.dtype)  # (n, 1, 28, 28) -> (n, 784)
         if x.shape[1] != n_in:
             raise ValueError(f"x has {x.shape[1]} features per sample, the network expects {n_in}")
@@ -278,7 +276,7 @@ class NeuralNetworkTorch(nn.Module):
         """
         self.eval()
         xt, single = self._inputs(x)
-        p = torch.cat([F.softmax(self.forward(xt[s:s + _EVAL_CHUNK]), dim=1) for s in range(0, len(xt), _EVAL_CHUNK)])
+        p = torch.cat([nn.functional.softmax(self.forward(xt[rows]), dim=1) for rows in chunks(len(xt))])
         p = p[0] if single else p
         return p if isinstance(x, torch.Tensor) else p.cpu().numpy()
 

@@ -40,7 +40,7 @@ COMMANDS = {
                 "comparison, side by side)", "predict"),
     "inspect": ("one image through a saved run: the preprocessed input, every hidden layer's activations "
                 "and the output probabilities in one figure", "inspect"),
-    "theory": ("derive, check and measure part 1 of the problem set; write DIR/theory.md, theory.pdf, "
+    "theory": ("derive, check and measure part 1 of the problem set; write DIR/theory.md, theory.tex, theory.pdf, "
                "theory.json and the figures", "theory"),
     "bench": ("time and score the three backends against each other, plain references and the matmul floor",
               "bench"),

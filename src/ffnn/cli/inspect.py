@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .output import pct
+
 
 def add_arguments(parser) -> None:
     """The flags of ``ffnn inspect``."""
@@ -39,7 +41,7 @@ def run(args) -> int:
         print(json.dumps(result, indent=2))
         return 0
     p = result["probabilities"]
-    print(f"{args.image}: {result['prediction']} ({100 * p[result['prediction']]:.1f}%) by {backend} ({run_.path})")
+    print(f"{args.image}: {result['prediction']} ({pct(p[result['prediction']], 1)}) by {backend} ({run_.path})")
     for layer in result["hidden"]:
         values = np.asarray(layer["values"])
         print(f"  hidden layer {layer['layer']}: {layer['units']} {result['activation']} units, mean "

@@ -14,7 +14,7 @@ import argparse
 import contextlib
 import math
 
-from ..config import ACTIVATIONS, DEVICES, LOSSES, SCHEDULE_NAMES  # the choices' one source
+from ..config import ACTIVATIONS, DEVICES, LOSSES, SCHEDULES  # the registries: the choices' one source
 from ..errors import ConfigError
 
 __all__ = ["CommandLineError", "positive_int", "non_negative_int", "learning_rate", "hidden", "momentum",
@@ -139,19 +139,28 @@ def add_training_arguments(p: argparse.ArgumentParser, lr_help: str | None = Non
     p.add_argument("--epochs", type=positive_int, default=10, help="training epochs (default: 10)")
     p.add_argument("--batch-size", type=positive_int, default=32,
                    help=batch_help or "samples per SGD step; 1 updates after every sample (default: 32)")
+    integer = [name for name, schedule in SCHEDULES.items() if schedule.integer_rate]
     p.add_argument("--lr", type=learning_rate, default=1.0, metavar="RATE",
-                   help=lr_help or "learning rate; with --schedule time-based the starting rate, an integer "
-                                   "(default: 1.0)")
-    p.add_argument("--loss", choices=LOSSES, default="cross-entropy",
-                   help="loss; mse only in the numpy backend (default: cross-entropy)")
-    p.add_argument("--activation", choices=ACTIVATIONS, default="sigmoid",
-                   help="hidden layers' activation; relu starts from He's initialisation, the others from "
-                        "Glorot's (default: sigmoid)")
+                   help=lr_help or "learning rate" + (f"; with --schedule {' or '.join(integer)} the starting rate, "
+                                                      f"an integer" if integer else "") + " (default: 1.0)")
+    # The choices are read from the registries when the parser is built, so a record registered before
+    # then (ffnn.functional.register_activation, ...) is offered like the built-in ones.
+    numpy_only = [name for name, loss in LOSSES.items() if loss.backends == ("numpy",)]
+    p.add_argument("--loss", choices=tuple(LOSSES), default="cross-entropy",
+                   help="loss" + (f"; {', '.join(numpy_only)} only in the numpy backend" if numpy_only else "")
+                        + " (default: cross-entropy)")
+    he = [name for name, activation in ACTIVATIONS.items() if activation.init == "he"]
+    p.add_argument("--activation", choices=tuple(ACTIVATIONS), default="sigmoid",
+                   help="hidden layers' activation" + (f"; {', '.join(he)} start{'s' if len(he) == 1 else ''} "
+                                                       f"from He's initialisation, the others from Glorot's"
+                                                       if he else "") + " (default: sigmoid)")
     p.add_argument("--momentum", type=momentum, default=0.0, metavar="MU",
                    help="SGD momentum in [0, 1), PyTorch's convention: v = MU*v + grad, w -= lr*v "
                         "(default: 0, plain SGD)")
-    p.add_argument("--schedule", choices=SCHEDULE_NAMES, default="constant",
-                   help="learning-rate schedule; time-based is max(lr - step, 1) (default: constant)")
+    p.add_argument("--schedule", choices=tuple(SCHEDULES), default="constant",
+                   help="learning-rate schedule: " + ", ".join(f"{name} is {schedule.formula}"
+                                                                for name, schedule in SCHEDULES.items())
+                        + " (default: constant)")
     p.add_argument("--n-train", type=positive_int, default=None, metavar="N",
                    help="train on the first N training samples, before the validation split "
                         "(default: all of them)")

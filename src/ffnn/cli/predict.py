@@ -6,7 +6,7 @@ import json
 import numpy as np
 
 from .options import positive_int
-from .output import every
+from .output import every, pct
 
 
 def add_arguments(p) -> None:
@@ -22,7 +22,7 @@ def add_arguments(p) -> None:
 
 
 def _answer(top: dict) -> str:
-    return f"{top['name']} ({100 * top['probability']:.1f}%)"
+    return f"{top['name']} ({pct(top['probability'], 1)})"
 
 
 def agreement_sentence(results: dict) -> str:

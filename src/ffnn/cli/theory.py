@@ -10,6 +10,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-cache", action="store_true",
                         help="rerun the training runs instead of reusing cached results (default: use the cache)")
     parser.add_argument("--no-pdf", action="store_true", help="skip theory.pdf (default: write it)")
+    parser.add_argument("--engine", choices=("latex", "typst"), default=None,
+                        help="what typesets theory.pdf (default: latex when a LaTeX engine is installed, else typst)")
     parser.add_argument("--quiet", action="store_true", help="print only the path written (default: off)")
 
 
@@ -17,6 +19,6 @@ def run(args) -> int:
     from ..theory import build_report
 
     path = build_report(args.out, fast=args.fast, cache=not args.no_cache, verbose=0 if args.quiet else 1,
-                        pdf=not args.no_pdf)
+                        pdf=not args.no_pdf, engine=args.engine)
     print(path)
     return 0

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from ..errors import UsageError
-from .options import add_training_arguments, hidden, learning_rate, non_negative_int, positive_int
+from ..errors import ConfigError, UsageError
+from .options import (add_training_arguments, data_spec, hidden, learning_rate, non_negative_int, positive_int,
+                      train_config)
 from .output import pct
 
 
@@ -22,7 +22,7 @@ def _lr_range(text: str) -> tuple:
 
 def add_arguments(p) -> None:
     from ..backends import BACKENDS
-    from ..tune.search import BATCH_SIZES, DEFAULT_STUDY, LR_RANGES
+    from ..tune.spec import BATCH_SIZES, DEFAULT_STUDY, LR_RANGES
 
     p.add_argument("--backend", choices=tuple(BACKENDS), default="numpy", help="implementation (default: numpy)")
     add_training_arguments(
@@ -50,36 +50,9 @@ def add_arguments(p) -> None:
                    help="directory for study.db, trials.csv, tune.png, best.json and best/ (required, no default)")
 
 
-def apply_config_file(args):
-    """``ffnn train --config FILE``: the arguments with FILE's ``train_flags`` (from ``best.json``) applied.
-
-    A flag given on the command line with a value other than its default and
-    other than FILE's is an error rather than silently overridden.
-    """
-    from ..runs import read_json
-    from ..tune import with_flags
-    from . import train
-
-    flags = read_json(args.config).get("train_flags")
-    if not isinstance(flags, dict):
-        raise UsageError(f"--config {args.config}: holds no train_flags (write it with ffnn tune)")
-    probe = argparse.ArgumentParser(add_help=False)
-    train.add_arguments(probe)
-    defaults = vars(probe.parse_args([]))
-    for key, value in flags.items():
-        if key not in defaults:
-            raise UsageError(f"--config {args.config}: unknown training flag {key!r}")
-        given, default = (json.loads(json.dumps(v)) for v in (getattr(args, key), defaults[key]))
-        if given != default and given != value:
-            raise UsageError(f"--config {args.config} sets --{key.replace('_', '-')} {value!r}; drop "
-                             f"--{key.replace('_', '-')} {given!r} from the command line")
-    return with_flags(args, flags)
-
-
 def _check(args) -> None:
     from ..experiment import check_backends
     from ..tune import check_optuna
-    from ..tune.search import Space
 
     check_optuna()
     if not args.val_size:
@@ -89,7 +62,30 @@ def _check(args) -> None:
     if args.batch_size is not None and args.batch_sizes is not None:
         raise UsageError("give --batch-size (a fixed size) or --batch-sizes (sizes to search), not both")
     check_backends([args.backend], args.loss)
-    Space.from_args(args)
+
+
+def tune_spec(args):
+    """The :class:`~ffnn.tune.TuneSpec` of the flags, and the split it loaded: ``(spec, split)``.
+
+    The study's TrainConfig is built with the fixed rate and batch size, or
+    the first of those searched (each trial sets its own), so that a bad
+    combination of settings fails here, before any trial.
+    """
+    from ..experiment import load_split
+    from ..tune import Space, TuneSpec
+
+    try:
+        space = Space.make(args.loss, args.schedule, lr_range=args.lr_range, batch_sizes=args.batch_sizes,
+                           lr=args.lr, batch_size=args.batch_size)
+    except ConfigError as exc:
+        raise exc.renamed({"lr_range": "--lr-range"}) from None
+    data = data_spec(args)
+    split = load_split(data)
+    lr, batch = space.start()
+    config = train_config(argparse.Namespace(**{**vars(args), "lr": lr, "batch_size": batch}), split)
+    return TuneSpec(backend=args.backend, config=config, data=data, space=space, out=str(args.out),
+                    study=args.study, storage=args.storage, trials=args.trials, jobs=args.jobs,
+                    device=args.device), split
 
 
 def run(args) -> int:
@@ -98,7 +94,11 @@ def run(args) -> int:
 
     with flag_names():
         _check(args)
-        result = tune(args, log=lambda line: print(line, flush=True))
+        spec, split = tune_spec(args)
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # each trial gets one line of its own
+    result = tune(spec, split, log=lambda line: print(line, flush=True))
     if result["interrupted"]:
         print("Interrupted: the finished trials are kept, the running ones marked failed; run the same command "
               "again to go on.", flush=True)

@@ -3,8 +3,8 @@ r"""Part 1.5: backpropagation through two ReLU layers, a softmax and the quadrat
 The network (one sample as a column in the report; samples as rows here, the
 layout of :mod:`ffnn.weights`, so ``W[j, i]`` is the report's :math:`w^{[l]}_{ij}`),
 in the common notation (:math:`z` before, :math:`a` after each ReLU); the report
-uses the problem set's (:math:`a` before, :math:`h` after, :math:`z` the softmax's
-input) and tabulates the correspondence:
+uses the problem set's (:math:`a^{[l]}` before each ReLU, :math:`a^{[3]}` the
+softmax's input, :math:`f` its output) and :math:`h^{[l]}` after each ReLU:
 
 .. math::
     z^{[1]} = x W^{[1]} + b^{[1]},\ a^{[1]} = \mathrm{ReLU}(z^{[1]}),\quad
@@ -113,14 +113,14 @@ def gradients(weights, x: np.ndarray, y: np.ndarray, softmax: str = "full"):
 def first_layer_gradient_explicit(weights, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     r""":math:`\partial L/\partial w^{[1]}_{ij}` as the report writes it: the chain rule's explicit sums, no deltas.
 
-    In the problem set's notation (:math:`a` before, :math:`h` after each ReLU,
-    :math:`z` the softmax's input),
+    In the report's notation (:math:`a` before, :math:`h` after each ReLU,
+    :math:`a^{[3]}` the softmax's input, :math:`\hat y` here its output :math:`f`),
 
     .. math::
         \frac{\partial L}{\partial w^{[1]}_{ij}} = \sum_{c}\sum_{k}\sum_{m}
         \underbrace{(\hat y_c - y_c)}_{\partial L/\partial \hat y_c}\,
-        \underbrace{\hat y_c(\mathbf 1[c=k] - \hat y_k)}_{\partial \hat y_c/\partial z_k}\,
-        \underbrace{w^{[3]}_{km}}_{\partial z_k/\partial h^{[2]}_m}\,
+        \underbrace{\hat y_c(\mathbf 1[c=k] - \hat y_k)}_{\partial \hat y_c/\partial a^{[3]}_k}\,
+        \underbrace{w^{[3]}_{km}}_{\partial a^{[3]}_k/\partial h^{[2]}_m}\,
         \underbrace{\mathbf 1[a^{[2]}_m > 0]}_{\partial h^{[2]}_m/\partial a^{[2]}_m}\,
         \underbrace{w^{[2]}_{mi}}_{\partial a^{[2]}_m/\partial h^{[1]}_i}\,
         \underbrace{\mathbf 1[a^{[1]}_i > 0]}_{\partial h^{[1]}_i/\partial a^{[1]}_i}\,

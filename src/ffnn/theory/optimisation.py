@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-__all__ = ["CriticalPoint", "OptimisationResult", "analyse", "classify"]
+__all__ = ["CriticalPoint", "OptimisationResult", "analyse", "classify", "factor_cases"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class OptimisationResult:
     points: tuple
     unbounded_below: bool
     descent_path: sp.Expr  # f along the line x = y = t, which goes to -oo
+    cases: tuple  # (equation from f_x = 0, equation from f_y = 0, solutions): one per pair of factors
 
 
 def classify(det, f_xx) -> str:
@@ -49,6 +50,24 @@ def classify(det, f_xx) -> str:
     if det > 0:
         return "local minimum" if f_xx > 0 else "local maximum"
     return "inconclusive"
+
+
+def _equation(factor: sp.Expr) -> sp.Eq:
+    """``factor = 0`` with the constant moved to the right: ``2x + y - 6`` gives ``2x + y = 6``."""
+    const, rest = factor.as_coeff_Add()
+    return sp.Eq(rest, -const, evaluate=False)
+
+
+def factor_cases(gradient, symbols) -> tuple:
+    """The case analysis of ``gradient = 0`` when each component is a product.
+
+    A product is zero when one of its factors is, so every pair (a factor of
+    the first component, a factor of the second) gives a system of two
+    equations; returns ``(equation_1, equation_2, solutions)`` for each pair.
+    """
+    factors = [[f for f, _ in sp.factor_list(g)[1]] for g in gradient]
+    return tuple((_equation(a), _equation(b), tuple(sp.solve((a, b), symbols, dict=True)))
+                 for a in factors[0] for b in factors[1])
 
 
 def analyse(f: sp.Expr | None = None) -> OptimisationResult:
@@ -74,4 +93,5 @@ def analyse(f: sp.Expr | None = None) -> OptimisationResult:
     t = sp.symbols("t", real=True)
     path = sp.expand(f.subs({x: t, y: t}))
     unbounded = sp.limit(path, t, -sp.oo) == -sp.oo
-    return OptimisationResult(f, (x, y), grad, hess, tuple(points), bool(unbounded), path)
+    return OptimisationResult(f, (x, y), grad, hess, tuple(points), bool(unbounded), path,
+                              factor_cases(grad, (x, y)))

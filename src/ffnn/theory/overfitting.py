@@ -7,19 +7,22 @@ effect the problem set asks about has room to show:
 (a) :func:`size_curve`: training and test error against the training-set size
     ``n``, for one model and one training budget: every run makes the same
     number of SGD steps of the same batch size (the ``n`` images are repeated
-    ``presentations / n`` times), so ``n`` is the only thing that changes;
+    ``presentations / n`` times), so a small ``n`` is passed over many times
+    and the largest only a few;
 (b) :func:`complexity_curve`: training, validation and test error against the
     number of hidden units, on a small training set with a fraction of its
     labels replaced by wrong ones (label noise), trained long enough for the
-    large networks to memorise the wrong labels; :func:`chosen_width` picks
-    the vertical line by the one-standard-error rule;
+    large networks to memorise the wrong labels; :func:`chosen_width` places
+    the vertical line at the largest width within one standard error of the
+    lowest validation error;
 (c) :func:`early_stopping_run`: training and validation error and loss
     against epochs on the same noisy training set, with early stopping on
     the validation loss, and the same run without it.
 
 The training set is the first ``n`` MNIST training images (the problem set's
-protocol); the validation set is the last ``n_val`` training images (never
-in a training set here) with their true labels; the test set is the first
+protocol); the validation set is the last ``n_val`` training images with
+their true labels, disjoint from the training sets of (b) and (c) (part (a)
+uses no validation set, and its largest training set includes them); the test set is the first
 ``n_test`` official test images. Error is ``1 - accuracy``.
 
 Every run's result is a JSON-able dict, cached under
@@ -194,12 +197,16 @@ def size_curve(settings: Settings = FULL, sets=None, cache_dir: Path | None = No
 
 
 def chosen_width(widths, val_errors, n_val: int) -> dict:
-    r"""The one-standard-error rule: the smallest width whose validation error is within one SE of the best.
+    r"""The widths whose validation error is within one standard error of the lowest, and the two ends of them.
 
     ``se`` is :math:`\sqrt{e(1-e)/n_{val}}` at the lowest validation error
-    ``e``; a smaller model that is not measurably worse is preferred, since
-    differences below one standard error are noise. Returns the index and
-    width chosen, the best index, ``se`` and the widths within one SE.
+    ``e``; differences below one standard error are noise, so every width
+    within one SE of the best is as good as the data can tell. The *largest*
+    of them (``largest_index``, ``largest_width``) is the most complex model
+    the data support; the *smallest* (``index``, ``width``) is the one the
+    one-standard-error rule (Breiman et al. 1984; Hastie et al. 2009, 7.10)
+    picks for prediction. Returns both, the best index, ``se`` and the widths
+    within one SE.
     """
     if len(widths) != len(val_errors) or not widths:
         raise ValueError(f"need one validation error per width, got {len(widths)} widths and "
@@ -208,8 +215,9 @@ def chosen_width(widths, val_errors, n_val: int) -> dict:
     se = standard_error(val_errors[best], n_val)
     within = [i for i, v in enumerate(val_errors) if v <= val_errors[best] + se]
     return {"index": within[0], "width": widths[within[0]], "best_index": best, "best_width": widths[best],
+            "largest_index": within[-1], "largest_width": widths[within[-1]],
             "se": se, "within_se": [widths[i] for i in within],
-            "at_extreme": within[0] in (0, len(widths) - 1)}
+            "at_extreme": within[-1] in (0, len(widths) - 1)}
 
 
 def complexity_curve(settings: Settings = FULL, sets=None, cache_dir: Path | None = None, verbose: int = 0) -> dict:
@@ -240,8 +248,8 @@ def complexity_curve(settings: Settings = FULL, sets=None, cache_dir: Path | Non
     choice = chosen_width(out["widths"], out["val_error"], settings.n_val)
     out.update(n=n, epochs=settings.complexity_epochs, label_noise=settings.label_noise,
                noisy_fraction=float(np.mean(y_noisy != y[:n])), chosen_width=choice["width"],
-               chosen_index=choice["index"], rule="smallest width whose validation error is within one "
-               "standard error of the lowest", choice=choice)
+               chosen_index=choice["index"], supported_width=choice["largest_width"],
+               supported_index=choice["largest_index"], choice=choice)
     return out
 
 

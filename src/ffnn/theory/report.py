@@ -3,7 +3,7 @@
 :func:`collect` runs the derivations, checks and experiments and returns the
 data ``theory.json`` holds (sympy results as LaTeX strings, arrays as lists);
 :func:`write_report` writes ``theory.json``, the figures (:mod:`.figures`),
-``theory.md`` (:mod:`.render`) and ``theory.pdf`` (:mod:`.pdf`), each from that
+``theory.md`` (:mod:`.render`), ``theory.tex`` and ``theory.pdf`` (:mod:`.pdf`), each from that
 data alone, so a test can rebuild the Markdown and figures from a committed
 ``theory.json`` and compare.
 """
@@ -14,18 +14,25 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
 from . import activation, backprop, capacity, optimisation, overfitting
 
 __all__ = ["collect", "write_report", "optimisation_data", "activation_data", "capacity_data", "backprop_data",
-           "JSON_NAME", "MARKDOWN_NAME", "PDF_NAME"]
+           "JSON_NAME", "MARKDOWN_NAME", "PDF_NAME", "TEX_NAME"]
 
-JSON_NAME, MARKDOWN_NAME, PDF_NAME = "theory.json", "theory.md", "theory.pdf"
+JSON_NAME, MARKDOWN_NAME, PDF_NAME, TEX_NAME = "theory.json", "theory.md", "theory.pdf", "theory.tex"
+
+
+class _Latex(LatexPrinter):
+    """sympy's LaTeX, with ``Heaviside`` spelled out (sympy prints it as theta, which the report uses for nothing)."""
+
+    def _print_Heaviside(self, expr, exp=None):
+        return r"\operatorname{Heaviside}\left(%s\right)" % self._print(expr.args[0])
 
 
 def _l(expr) -> str:
-    return sp.latex(expr)
+    return _Latex().doprint(expr)
 
 
 def optimisation_data(r: optimisation.OptimisationResult) -> dict:
@@ -34,8 +41,10 @@ def optimisation_data(r: optimisation.OptimisationResult) -> dict:
                "f_xx": _l(p.f_xx), "det_value": float(p.det), "f_xx_value": float(p.f_xx),
                "eigenvalues": sorted(float(e) for e in np.linalg.eigvalsh(np.array(p.hessian, dtype=float))),
                "kind": p.kind} for p in r.points]
+    cases = [{"first": _l(a), "second": _l(b), "solutions": [[_l(s[x]), _l(s[y])] for s in sols]}
+             for a, b, sols in r.cases for x, y in [r.symbols]]
     return {"f": _l(r.f), "gradient": [_l(g) for g in r.gradient], "hessian": _l(r.hessian), "points": points,
-            "unbounded_below": r.unbounded_below, "descent_path": _l(r.descent_path)}
+            "unbounded_below": r.unbounded_below, "descent_path": _l(r.descent_path), "cases": cases}
 
 
 def activation_data(r: activation.ActivationResult) -> dict:
@@ -108,20 +117,27 @@ def to_json(data: dict) -> str:
     return json.dumps(data, indent=1, sort_keys=True) + "\n"
 
 
-def write_report(data: dict, out_dir, pdf: bool = True) -> Path:
-    """Write ``theory.json``, the figures, ``theory.md`` and (with ``pdf``) ``theory.pdf``; return the Markdown path."""
+def write_report(data: dict, out_dir, pdf: bool = True, engine: str | None = "typst") -> Path:
+    """Write ``theory.json``, the figures, ``theory.md``, ``theory.tex`` and (with ``pdf``) ``theory.pdf``.
+
+    ``engine`` typesets the PDF: ``"typst"``, ``"latex"`` or None for LaTeX
+    when an engine is installed, Typst otherwise (:func:`.pdf.resolve_engine`);
+    the report names it. Returns the Markdown path.
+    """
     from ..atomic import atomic_write_text
     from . import figures, render
+    from .pdf import markdown_to_latex, markdown_to_pdf, resolve_engine
 
+    engine = resolve_engine(engine) if pdf else None  # an engine that is not there fails before any work
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     data = json.loads(to_json(data))  # render exactly what a reader of theory.json gets
     atomic_write_text(out / JSON_NAME, to_json(data))
     figures.write_figures(data, out)
     path = out / MARKDOWN_NAME
-    atomic_write_text(path, render.markdown(data))
+    text = render.markdown(data, engine)
+    atomic_write_text(path, text)
+    atomic_write_text(out / TEX_NAME, markdown_to_latex(text))
     if pdf:
-        from .pdf import markdown_to_pdf
-
-        markdown_to_pdf(path, out / PDF_NAME)
+        markdown_to_pdf(path, out / PDF_NAME, engine)
     return path

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_write, atomic_write_text
+from ..atomic import atomic_write_text
+from ..format import pct
 
-__all__ = ["trial_rows", "write_trials_csv", "plot_tune", "train_command", "TRIALS_CSV", "BEST_JSON", "PLOT"]
+__all__ = ["trial_rows", "write_trials_csv", "plot_tune", "readme_rows", "TRIALS_CSV", "BEST_JSON", "PLOT"]
 
 TRIALS_CSV, BEST_JSON, PLOT, BEST_RUN = "trials.csv", "best.json", "tune.png", "best"
 COLUMNS = ("number", "state", "learning_rate", "batch_size", "epochs", "val_accuracy", "seconds")
@@ -72,7 +73,9 @@ def plot_tune(rows: list, path, title: str) -> Path:
     The accuracy axes start a point below the worst complete trial, so that
     a collapsed trial (10%) does not squash the ones that matter.
     """
-    from matplotlib.figure import Figure  # only here: every ffnn command imports this package
+    from matplotlib.figure import Figure  # only here: ffnn tune imports this module before it plots
+
+    from ..plots import save_png
 
     fig = Figure(figsize=(13.5, 4.0))
     ax_lr, ax_bs, ax_best = fig.subplots(1, 3)
@@ -109,20 +112,7 @@ def plot_tune(rows: list, path, title: str) -> Path:
             ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.suptitle(title)
-    return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=110, bbox_inches="tight"))
-
-
-def _flag(name: str, value) -> str:
-    flag = "--" + name.replace("_", "-")
-    if isinstance(value, (list, tuple)):
-        value = ",".join(map(str, value))
-    return f"{flag} {value}"
-
-
-def train_command(flags: dict, out) -> str:
-    """The ``ffnn train`` command line that trains with ``flags`` into ``out``."""
-    parts = ["ffnn train"] + [_flag(k, v) for k, v in flags.items() if v is not None]
-    return " ".join(parts + [f"--out {out}"])
+    return save_png(fig, path)
 
 
 def readme_rows(dirs) -> str:
@@ -136,11 +126,12 @@ def readme_rows(dirs) -> str:
         best = json.loads((out / BEST_JSON).read_text())
         with open(out / TRIALS_CSV, newline="") as fh:
             rows = list(csv.DictReader(fh))
-        flags, counts = best["train_flags"], best["trials"]
+        config, counts = best["config"], best["trials"]  # both formats of best.json hold the TrainConfig
         seconds = sum(float(r["seconds"]) for r in rows if r["seconds"])
-        lines.append(f"| {best['backend']} | {flags['loss']} | {len(rows)} ({counts.get('complete', 0)}, "
-                     f"{counts.get('pruned', 0)}) | {flags['epochs']} | {flags['batch_size']} | {flags['lr']:.3g} "
-                     f"| {100 * best['val_accuracy']:.2f}% | {100 * best['test_accuracy']:.2f}% "
+        lines.append(f"| {best['backend']} | {config['loss']} | {len(rows)} ({counts.get('complete', 0)}, "
+                     f"{counts.get('pruned', 0)}) | {config['epochs']} | {config['batch_size']} "
+                     f"| {config['learning_rate']:.3g} "
+                     f"| {pct(best['val_accuracy'])} | {pct(best['test_accuracy'])} "
                      f"| {seconds / 60:.0f} min |")
     return "\n".join(lines)
 

@@ -10,11 +10,15 @@ trials at the same epoch. The test set is never touched here.
 Search space (:class:`Space`): the learning rate on a log scale over a range
 that depends on the loss (MSE's gradients pass through the softmax Jacobian
 and need rates about ten times larger), and the batch size from a short list
-of powers of two. ``--lr`` or ``--batch-size`` fix one of them instead.
+of powers of two; either can be fixed instead.
+
+Every function here takes a :class:`~ffnn.tune.spec.TuneSpec` (worker
+processes get it as a plain dict); none reads a command line or changes
+Optuna's global settings (its log level is the calling program's choice, and
+worker processes take the parent's).
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
@@ -22,26 +26,16 @@ import signal
 import socket
 import sys
 import time
-from argparse import Namespace
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import SearchError
+from .spec import BATCH_SIZES, DEFAULT_STUDY, LR_RANGES, Space, difference, identity, identity_from_v1
 
-__all__ = ["Space", "SearchError", "LR_RANGES", "BATCH_SIZES", "storage_url", "open_study", "search",
-           "worker_id", "DEFAULT_STUDY"]
+__all__ = ["Space", "SearchError", "LR_RANGES", "BATCH_SIZES", "open_study", "search", "worker_id",
+           "DEFAULT_STUDY"]
 
-#: Learning-rate range searched (log scale) for each loss.
-LR_RANGES = {"cross-entropy": (0.01, 10.0), "mse": (0.1, 100.0)}
-#: Starting rates searched (integers, log scale) with the time-based schedule, which drops by 1 per step.
-TIME_BASED_LR_RANGE = (1, 20)
-#: Batch sizes searched.
-BATCH_SIZES = (8, 16, 32, 64, 128)
-DEFAULT_STUDY = "ffnn"
-STORAGE_FILE = "study.db"
 #: Median pruner: no pruning before 4 trials have finished; from then on a trial below the median of the
 #: earlier trials at the same epoch stops, from epoch 1 on (Optuna prunes from step == n_warmup_steps), but
 #: never after its last epoch.
@@ -51,49 +45,6 @@ PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_EPOCHS = 4, 1
 TPE_STARTUP_TRIALS = 5
 #: A trial whose process has not written a heartbeat for GRACE seconds is marked failed by the next worker.
 HEARTBEAT, GRACE = 10, 60
-#: Flags that the search sets per trial; every other training flag is a setting of the whole study.
-SEARCHED = ("lr", "batch_size")
-#: Flags that do not change what a trial computes.
-NOT_SETTINGS = ("trials", "jobs", "storage", "study", "out", "device", "command", "_run", "lr_range",
-                "batch_sizes")
-
-
-@dataclass(frozen=True)
-class Space:
-    """What the search varies: learning rate (log scale) and batch size, or fixed values."""
-
-    lr_range: tuple
-    batch_sizes: tuple
-    integer_lr: bool = False
-    fixed_lr: float | None = None
-    fixed_batch_size: int | None = None
-
-    @classmethod
-    def from_args(cls, args: Namespace) -> "Space":
-        integer_lr = args.schedule == "time-based"
-        default = TIME_BASED_LR_RANGE if integer_lr else LR_RANGES[args.loss]
-        low, high = args.lr_range or default
-        if integer_lr and not (float(low).is_integer() and float(high).is_integer()):
-            raise SearchError(f"--lr-range must be integers with --schedule time-based, got {low},{high}")
-        return cls(lr_range=(low, high), batch_sizes=tuple(args.batch_sizes or BATCH_SIZES),
-                   integer_lr=integer_lr, fixed_lr=args.lr, fixed_batch_size=args.batch_size)
-
-    def suggest(self, trial) -> tuple:
-        """The trial's (learning rate, batch size)."""
-        if self.fixed_lr is not None:
-            lr = self.fixed_lr
-        elif self.integer_lr:
-            lr = trial.suggest_int("learning_rate", int(self.lr_range[0]), int(self.lr_range[1]), log=True)
-        else:
-            lr = trial.suggest_float("learning_rate", *self.lr_range, log=True)
-        if self.fixed_batch_size is not None:
-            batch = self.fixed_batch_size
-        else:
-            batch = trial.suggest_categorical("batch_size", list(self.batch_sizes))
-        return lr, batch
-
-    def to_dict(self) -> dict:
-        return json.loads(json.dumps(asdict(self)))
 
 
 def initial_points(space: Space, n: int = 4) -> list:
@@ -118,13 +69,6 @@ def initial_points(space: Space, n: int = 4) -> list:
     return points
 
 
-def storage_url(args) -> str:
-    """``--storage``, or the SQLite file ``study.db`` in ``--out``."""
-    if args.storage:
-        return args.storage
-    return f"sqlite:///{Path(args.out).resolve() / STORAGE_FILE}"
-
-
 def redacted(url: str) -> str:
     """The storage URL without its password, for files and messages."""
     from sqlalchemy.engine import make_url
@@ -134,14 +78,6 @@ def redacted(url: str) -> str:
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def settings_of(args) -> dict:
-    """What every trial of one study must share: the backend and the training flags not searched."""
-    skip = set(NOT_SETTINGS) | {k for k in SEARCHED if getattr(args, k) is None}
-    settings = {k: v for k, v in sorted(vars(args).items()) if k not in skip}
-    settings["search_space"] = Space.from_args(args).to_dict()
-    return json.loads(json.dumps(settings))
 
 
 def _is_race(exc: BaseException) -> bool:
@@ -194,38 +130,47 @@ def _sampler(seed: int | None):
         return optuna.samplers.TPESampler(n_startup_trials=TPE_STARTUP_TRIALS, constant_liar=True, seed=seed)
 
 
-def open_study(args, sampler_seed: int | None = None):
-    """Create the study, or load it if it exists; refuse one made with other settings."""
+def open_study(spec, sampler_seed: int | None = None):
+    """Create the study of ``spec``, or load it if it exists; refuse one made with other settings.
+
+    The study's ``identity`` attribute (:func:`ffnn.tune.spec.identity`)
+    records what its trials share; a study recorded in format 1 (its
+    ``settings`` attribute, the flags of ``ffnn tune``) is compared the same way.
+    """
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.ERROR)  # each trial gets one line from _print_trial
-    storage = open_storage(storage_url(args))
+    url = spec.storage_url()
+    storage = open_storage(url)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS,
                                          n_warmup_steps=PRUNER_WARMUP_EPOCHS)
     sampler = _sampler(sampler_seed)
-    study = _retrying(lambda: optuna.create_study(storage=storage, study_name=args.study, direction="maximize",
+    study = _retrying(lambda: optuna.create_study(storage=storage, study_name=spec.study, direction="maximize",
                                                   sampler=sampler, pruner=pruner, load_if_exists=True),
-                      f"the study {args.study!r}")
-    settings = settings_of(args)
-    recorded = study.user_attrs.get("settings")
-    if recorded is None:
-        study.set_user_attr("settings", settings)
-    elif recorded != settings:
-        diff = next(k for k in sorted(set(recorded) | set(settings)) if recorded.get(k) != settings.get(k))
-        raise SearchError(f"study {args.study!r} in {redacted(storage_url(args))} was run with {diff} = "
-                          f"{recorded.get(diff)!r}, this command has {settings.get(diff)!r}; "
+                      f"the study {spec.study!r}")
+    current = identity(spec)
+    recorded = study.user_attrs.get("identity")
+    where = f"study {spec.study!r} in {redacted(url)}"
+    try:
+        if recorded is None and "settings" in study.user_attrs:
+            recorded = identity_from_v1(study.user_attrs["settings"], current)
+        diff = None if recorded is None else difference(recorded, current)
+    except SearchError as exc:
+        raise SearchError(f"{where} {exc}") from None
+    if diff is not None:
+        field, was, now = diff
+        raise SearchError(f"{where} was run with {field} = {was!r}, this command has {now!r}; "
                           f"use another --study or --out to search with other settings")
+    if "identity" not in study.user_attrs:
+        study.set_user_attr("identity", current)
     return study
 
 
-def objective_for(args, data, base_config):
-    """The trial function: train on the training split, report validation accuracy per epoch."""
+def objective_for(spec, data):
+    """The trial function: train on the training split ``data``, report validation accuracy per epoch."""
     import optuna
 
     from ..backends import build
     from ..training import TrainingDiverged
-
-    space = Space.from_args(args)
 
     def objective(trial):
         # Ctrl-C lands here, inside a trial, where Optuna marks the trial failed (see ``_sigint_in_trials_only``).
@@ -237,9 +182,8 @@ def objective_for(args, data, base_config):
 
     def train(trial):
         trial.set_user_attr("worker", worker_id())
-        lr, batch = space.suggest(trial)
-        config = base_config.replace(learning_rate=lr, batch_size=batch)
-        model = build(args.backend, config, args.device)
+        config = spec.trial_config(*spec.space.suggest(trial))
+        model = build(spec.backend, config, spec.device)
 
         def on_epoch_end(history):
             epoch, acc = history.epochs, history["val_accuracy"][-1]
@@ -285,37 +229,40 @@ def _print_trial(study, trial) -> None:
           f"{100 * value:.2f}% after {trial.user_attrs.get('epochs', 0)} epochs", flush=True)
 
 
-def _sampler_seed(args, n_before: int, index: int) -> int:
+def _sampler_seed(spec, n_before: int, index: int) -> int:
     """Distinct per worker and per resumed run, so workers do not propose the same points."""
-    return int(np.random.SeedSequence([args.seed, n_before, index]).generate_state(1)[0])
+    return int(np.random.SeedSequence([spec.config.seed, n_before, index]).generate_state(1)[0])
 
 
-def run_worker(spec: dict, n_trials: int, index: int, n_before: int, study=None) -> None:
-    """Run ``n_trials`` trials of the study (opened here unless given) in this process."""
+def run_worker(spec, n_trials: int, index: int, n_before: int, study=None, split=None) -> None:
+    """Run ``n_trials`` trials of the study of ``spec`` (opened here unless given) in this process."""
     from ..experiment import load_split
     from ..training import TrainingDiverged
-    from . import base_config, data_spec
 
-    args = Namespace(**spec)
-    seed = _sampler_seed(args, n_before, index)
+    seed = _sampler_seed(spec, n_before, index)
     if study is None:
-        study = open_study(args, seed)
+        study = open_study(spec, seed)
     else:
         study.sampler = _sampler(seed)
-    split = load_split(data_spec(args))
-    objective = objective_for(args, split, base_config(args, split))
+    objective = objective_for(spec, split if split is not None else load_split(spec.data))
     with _sigint_in_trials_only():
         study.optimize(objective, n_trials=n_trials, catch=(TrainingDiverged,), callbacks=[_print_trial])
 
 
-def _worker_main(spec: dict, n_trials: int, index: int, n_before: int) -> None:
-    """Entry point of a worker process (``--jobs`` > 1)."""
+def _worker_main(spec: dict, n_trials: int, index: int, n_before: int, log_level: int) -> None:
+    """Entry point of a worker process (``--jobs`` > 1): ``spec`` is :meth:`TuneSpec.to_dict`, ``log_level``
+    the parent's Optuna log level (this process is the worker's whole program, so it may set it)."""
+    import optuna
+
+    from .spec import TuneSpec
+
+    optuna.logging.set_verbosity(log_level)
     # Its own process group: Ctrl-C reaches the parent only, which passes it on exactly once, so the
     # child takes SIGINT as KeyboardInterrupt even where a shell started the parent with SIGINT ignored.
     os.setpgrp()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        run_worker(spec, n_trials, index, n_before)
+        run_worker(TuneSpec.from_dict(spec), n_trials, index, n_before)
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:
@@ -332,8 +279,11 @@ def _run_processes(spec: dict, parts: list, n_before: int) -> tuple:
     """Start one spawned process per share, wait for them; return (interrupted, worker ids, failures)."""
     import multiprocessing
 
+    import optuna
+
     ctx = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited threads or framework state
-    procs = [ctx.Process(target=_worker_main, args=(spec, n, i, n_before), daemon=False)
+    level = optuna.logging.get_verbosity()
+    procs = [ctx.Process(target=_worker_main, args=(spec, n, i, n_before, level), daemon=False)
              for i, n in enumerate(parts)]
     for p in procs:
         p.start()
@@ -361,29 +311,32 @@ def _fail_orphans(study, workers: list) -> list:
     orphans = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
                if t.user_attrs.get("worker") in workers]
     for t in orphans:
-        study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+        study.tell(t.number, state=TrialState.FAIL, skip_if_finished=True)
     return [t.number for t in orphans]
 
 
-def search(args, study) -> bool:
-    """Run ``args.trials`` more trials with ``args.jobs`` processes; return True if Ctrl-C stopped it."""
-    spec = {k: v for k, v in vars(args).items() if k != "_run"}
+def search(spec, study, split=None) -> bool:
+    """Run ``spec.trials`` more trials with ``spec.jobs`` processes; return True if Ctrl-C stopped it.
+
+    ``split`` (the arrays of ``spec.data``) saves loading them again when the
+    trials run in this process.
+    """
     if not study.trials:
-        for point in initial_points(Space.from_args(args), min(4, args.trials)):
+        for point in initial_points(spec.space, min(4, spec.trials)):
             study.enqueue_trial(point, skip_if_exists=True)
     n_before = len(study.trials)
-    parts = shares(args.trials, args.jobs)
+    parts = shares(spec.trials, spec.jobs)
     if not parts:
         return False
     if len(parts) == 1:
         try:
-            run_worker(spec, parts[0], 0, n_before, study)
+            run_worker(spec, parts[0], 0, n_before, study, split)
             interrupted = False
         except KeyboardInterrupt:
             interrupted = True
         _fail_orphans(study, [worker_id()])
         return interrupted
-    interrupted, ids, failed = _run_processes(spec, parts, n_before)
+    interrupted, ids, failed = _run_processes(spec.to_dict(), parts, n_before)
     _fail_orphans(study, ids)
     if failed and not interrupted:
         raise SearchError(f"worker {', '.join(map(str, failed))} failed (its error is printed above)")

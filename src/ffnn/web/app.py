@@ -10,6 +10,7 @@ Routes (every error is JSON ``{"error": "one line"}`` with a 4xx status)::
     POST /api/predict[?inspect=NAME]        multipart field "image": every model's prediction
     GET  /openapi.json                      the API's OpenAPI description
     GET  /docs                              Swagger UI on it, from local files (fastapi-offline's), no CDN
+    /api/train...                           training from the page (:mod:`ffnn.web.training_api`)
 
 Errors: 400 for a missing ``image`` field, a file that is not an image or
 holds no digit, or a malformed request; 413 for a body over
@@ -18,6 +19,7 @@ holds no digit, or a malformed request; 413 for a body over
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +31,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from .jobs import TrainLimits, Trainer
 from .registry import Registry, UnknownModel
+from .training_api import add_training_routes
 from .upload import MAX_PIXELS, MAX_UPLOAD_BYTES, BodyLimit, TooLarge, UploadError, decode, preview
 
 __all__ = ["create_app", "STATIC"]
@@ -122,15 +126,30 @@ def _add_docs(app: FastAPI) -> None:
                                    swagger_favicon_url="/docs-assets/favicon.png")
 
 
-def create_app(registry: Registry, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
-    """The ASGI app serving ``registry``; request bodies over ``max_upload_bytes`` get 413."""
+def create_app(registry: Registry, max_upload_bytes: int = MAX_UPLOAD_BYTES,
+               limits: TrainLimits | None = None, on_new_run=None) -> FastAPI:
+    """The ASGI app serving ``registry``; request bodies over ``max_upload_bytes`` get 413.
+
+    ``limits`` bound what the page may train and say where its runs go
+    (default :class:`~ffnn.web.jobs.TrainLimits`); ``on_new_run`` see
+    :class:`~ffnn.web.jobs.Trainer`. When the app shuts down, a running
+    training job is stopped and saved first.
+    """
+    trainer = Trainer(registry, limits, on_new_run)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        await run_in_threadpool(trainer.close)
+
     app = FastAPI(title="ffnn", version="1", summary="Draw a digit and watch each trained network read it.",
-                  docs_url=None, redoc_url=None)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.registry = registry
     _add_docs(app)
     app.add_middleware(BodyLimit, limit=max_upload_bytes)
     _add_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    add_training_routes(app, trainer)
 
     @app.get("/", include_in_schema=False)
     def page():

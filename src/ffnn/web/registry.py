@@ -140,6 +140,22 @@ class Registry:
         backends = [open_run(r).saved_model()[0] for r in runs]  # fail on a bad run before loading any
         return cls(Model.load(name, r) for name, r in zip(unique_names(backends), runs))
 
+    def add(self, run_dir) -> Model:
+        """Load the run in ``run_dir`` and serve it too, under its backend's next free name; returns it.
+
+        The dict of models is replaced, not changed, so a request that is
+        going through the models meanwhile sees the old one whole.
+        """
+        backend = open_run(run_dir).saved_model()[0]
+        taken, i = set(self.models), 1
+        name = backend
+        while name in taken:
+            i += 1
+            name = f"{backend}-{i}"
+        model = Model.load(name, Path(run_dir))
+        self.models = {**self.models, name: model}
+        return model
+
     def __len__(self):
         return len(self.models)
 

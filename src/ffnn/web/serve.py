@@ -35,12 +35,13 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def one_torch_thread(paths) -> None:
-    """Run PyTorch on one thread if a run in ``paths`` is a torch run.
+    """Run PyTorch on one thread, for the whole process, if a run in ``paths`` is a torch run.
 
-    The server predicts one image at a time, where PyTorch's worker threads
-    only wait for each other: on the busy 2-core development machine a call
-    took 87 ms with two threads and 0.07 ms with one, with bitwise the same
-    probabilities (checked on 200 MNIST test images).
+    A process-wide setting (``torch.set_num_threads``): only a program that
+    serves, and owns its process, calls this (``ffnn serve``, the serving
+    benchmark); library code never does. The server predicts one image at a
+    time, where PyTorch's worker threads only wait for each other (see
+    ``benchmarks/serve_latency.py``); the probabilities are the same.
     """
     from ..runs import open_run
     from .registry import find_runs
@@ -51,21 +52,27 @@ def one_torch_thread(paths) -> None:
         torch.set_num_threads(1)
 
 
-def _server(registry):
+def _server(registry, limits=None, on_new_run=None):
     import uvicorn
 
     from .app import create_app
 
     # log_config=None: uvicorn's dictConfig would close the logging handlers of whoever runs us.
-    return uvicorn.Server(uvicorn.Config(create_app(registry), log_level="warning", access_log=False,
-                                         log_config=None))
+    # timeout_graceful_shutdown: an event stream a client keeps open must not hold the server up for ever.
+    app = create_app(registry, limits=limits, on_new_run=on_new_run)
+    return uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, log_config=None,
+                                         timeout_graceful_shutdown=3))
 
 
 @contextlib.contextmanager
-def background(registry, host: str = "127.0.0.1", port: int = 0, timeout: float = 30.0):
-    """Serve ``registry`` with uvicorn in a thread (tests, benchmarks); yields the base URL, no trailing slash."""
+def background(registry, host: str = "127.0.0.1", port: int = 0, timeout: float = 30.0, limits=None):
+    """Serve ``registry`` with uvicorn in a thread (tests, benchmarks); yields the base URL, no trailing slash.
+
+    ``limits``: the :class:`~ffnn.web.jobs.TrainLimits` of training from the page.
+    On leaving, a running training job is stopped and saved before the server stops.
+    """
     sock = bind(host, port)
-    server = _server(registry)
+    server = _server(registry, limits)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
@@ -76,6 +83,7 @@ def background(registry, host: str = "127.0.0.1", port: int = 0, timeout: float 
             time.sleep(0.02)
         yield url(sock).rstrip("/")
     finally:
+        server.config.app.state.trainer.close()  # ends the event streams too, which uvicorn waits for
         server.should_exit = True
         thread.join(timeout)
         sock.close()
@@ -90,9 +98,13 @@ def url(sock: socket.socket) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
 
-def serve(registry, sock: socket.socket) -> None:
-    """Serve ``registry`` on the listening ``sock`` until Ctrl-C (or SIGTERM) stops uvicorn."""
-    server = _server(registry)
+def serve(registry, sock: socket.socket, limits=None, on_new_run=None) -> None:
+    """Serve ``registry`` on the listening ``sock`` until Ctrl-C (or SIGTERM) stops uvicorn.
+
+    A training job started from the page is then stopped as Ctrl-C stops
+    ``ffnn train`` and its run directory written before this returns.
+    """
+    server = _server(registry, limits, on_new_run)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from ..imaging import Steps, mnist_steps, quiet_open
+from ..imaging import ImageTooLarge, Steps, mnist_steps, open_image
 
 __all__ = ["MAX_UPLOAD_BYTES", "MAX_PIXELS", "FORMATS", "UploadError", "TooLarge", "BodyLimit",
            "decode", "preview"]
@@ -36,7 +36,8 @@ class TooLarge(ValueError):
 def decode(data: bytes, name: str = "image") -> Steps:
     """The preprocessing steps (:func:`ffnn.imaging.mnist_steps`) of the image file ``data``.
 
-    Opened and preprocessed as :func:`ffnn.imaging.load_digit` does a file,
+    Opened by :func:`ffnn.imaging.open_image`, as :func:`ffnn.imaging.load_digit`
+    opens a file (here with the limits above), and preprocessed the same way,
     so the 28x28 result is the one ``ffnn predict`` gets for the same bytes.
 
     Raises
@@ -47,21 +48,12 @@ def decode(data: bytes, name: str = "image") -> Steps:
         If ``data`` is not an image of a listed format, is damaged, or holds no digit.
     """
     try:
-        img = quiet_open(io.BytesIO(data), formats=FORMATS)
-    except Image.DecompressionBombError as exc:
-        raise TooLarge(f"{name}: {exc}") from None
-    except UnidentifiedImageError:
-        raise UploadError(f"{name}: not an image ({', '.join(FORMATS)} are accepted)") from None
-    except (OSError, SyntaxError) as exc:
-        raise UploadError(f"{name}: cannot read the image ({' '.join(str(exc).split())})") from None
+        img = open_image(io.BytesIO(data), MAX_PIXELS, FORMATS, name=name)
+    except ImageTooLarge as exc:
+        raise TooLarge(str(exc)) from None
+    except ValueError as exc:
+        raise UploadError(str(exc)) from None
     with img:
-        w, h = img.size
-        if w * h > MAX_PIXELS:
-            raise TooLarge(f"{name}: {w}x{h} is {w * h:,} pixels, more than the limit of {MAX_PIXELS:,}")
-        try:
-            img.load()
-        except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
-            raise UploadError(f"{name}: cannot read the image ({' '.join(str(exc).split())})") from None
         try:
             return mnist_steps(img, name=name)
         except ValueError as exc:

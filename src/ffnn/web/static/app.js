@@ -123,16 +123,17 @@ function message(text, isError = false) {
 
 // ------------------------------------------------------------------ answers
 
+function modelCard(m) {
+  const card = document.createElement("div");
+  card.className = "model";
+  card.dataset.model = m.name;
+  card.innerHTML = '<h3></h3><div class="digit">?</div><ol class="bars"></ol>';
+  card.querySelector("h3").textContent = m.name;
+  $("models").appendChild(card);
+}
+
 function modelCards() {
-  const box = $("models");
-  for (const m of state.models) {
-    const card = document.createElement("div");
-    card.className = "model";
-    card.dataset.model = m.name;
-    card.innerHTML = '<h3></h3><div class="digit">?</div><ol class="bars"></ol>';
-    card.querySelector("h3").textContent = m.name;
-    box.appendChild(card);
-  }
+  for (const m of state.models) modelCard(m);
 }
 
 function showPredictions(predictions) {
@@ -250,9 +251,11 @@ async function selectUnit(unit) {
   paint($("weights"), body.weights, px, diverging(body.scale));
 }
 
+const inspectOption = (m) => new Option(`${m.name} (${m.layer_sizes.join("-")}, ${m.activation})`, m.name);
+
 function setUpInspector() {
   const select = $("inspect-model");
-  for (const m of state.models) select.add(new Option(`${m.name} (${m.layer_sizes.join("-")}, ${m.activation})`, m.name));
+  for (const m of state.models) select.add(inspectOption(m));
   const units = () => (state.models.find((m) => m.name === select.value) || { layer_sizes: [0, 1] }).layer_sizes[1];
   $("unit").max = units() - 1;
   select.addEventListener("change", () => {
@@ -298,21 +301,32 @@ function chart(canvas, m) {
   ctx.setLineDash([]);
 }
 
+function historyFigure(m) {
+  const fig = document.createElement("figure");
+  const canvas = document.createElement("canvas");
+  canvas.width = 260;
+  canvas.height = 140;
+  const cap = document.createElement("figcaption");
+  const acc = m.test_accuracy === null ? "not measured" : (100 * m.test_accuracy).toFixed(2) + "%";
+  const run = m.run === m.name ? "" : ` (${m.run})`;
+  cap.textContent = `${m.name}${run}: test accuracy ${acc}; train solid, validation dashed`;
+  fig.append(canvas, cap);
+  $("histories").appendChild(fig);
+  chart(canvas, m);
+}
+
 function showHistories() {
-  const box = $("histories");
-  for (const m of state.models) {
-    const fig = document.createElement("figure");
-    const canvas = document.createElement("canvas");
-    canvas.width = 260;
-    canvas.height = 140;
-    const cap = document.createElement("figcaption");
-    const acc = m.test_accuracy === null ? "not measured" : (100 * m.test_accuracy).toFixed(2) + "%";
-    const run = m.run === m.name ? "" : ` (${m.run})`;
-    cap.textContent = `${m.name}${run}: test accuracy ${acc}; train solid, validation dashed`;
-    fig.append(canvas, cap);
-    box.appendChild(fig);
-    chart(canvas, m);
-  }
+  for (const m of state.models) historyFigure(m);
+}
+
+// A network trained from the page (train.js) joins the others and reads the current drawing too.
+function addModel(m) {
+  if (state.models.some((known) => known.name === m.name)) return;
+  state.models.push(m);
+  modelCard(m);
+  historyFigure(m);
+  $("inspect-model").add(inspectOption(m));
+  send();
 }
 
 // ------------------------------------------------------------------ start
