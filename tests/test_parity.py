@@ -27,12 +27,13 @@ from ffnn.backends import build  # noqa: E402
 
 BACKENDS = ("numpy", "torch", "tensorflow")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
-CASES = [dict(activation=a, momentum=m, schedule=s, learning_rate=2 if s == "time-based" else 0.2)
-         for a, m, s in itertools.product(ACTIVATIONS, (0.0, 0.5), ("constant", "time-based"))]
+LOSSES = ("cross-entropy",)  # the losses more than one backend trains with (mse: NumPy only)
+CASES = [dict(activation=a, momentum=m, schedule=s, loss=loss, learning_rate=2 if s == "time-based" else 0.2)
+         for a, m, s, loss in itertools.product(ACTIVATIONS, (0.0, 0.5), ("constant", "time-based"), LOSSES)]
 
 
 def _id(case):
-    return f"{case['activation']}-momentum{case['momentum']}-{case['schedule']}"
+    return f"{case['activation']}-momentum{case['momentum']}-{case['schedule']}-{case['loss']}"
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +54,14 @@ def histories(mnist_small):
         torch.set_num_threads(threads)
 
 
-def test_the_matrix_covers_every_activation_momentum_and_schedule():
-    from ffnn.config import ACTIVATIONS as ALL, SCHEDULE_NAMES
+def test_the_matrix_covers_every_activation_schedule_and_shared_loss():
+    from ffnn.functional import ACTIVATIONS as ALL, LOSSES as ALL_LOSSES
+    from ffnn.schedules import SCHEDULES
 
-    assert {c["activation"] for c in CASES} == set(ALL) and {c["schedule"] for c in CASES} == set(SCHEDULE_NAMES)
-    assert len({_id(c) for c in CASES}) == len(CASES) == len(ALL) * 2 * len(SCHEDULE_NAMES)
+    assert {c["activation"] for c in CASES} == set(ALL) and {c["schedule"] for c in CASES} == set(SCHEDULES)
+    shared = {name for name, loss in ALL_LOSSES.items() if len(loss.backends) > 1}
+    assert {c["loss"] for c in CASES} == shared
+    assert len({_id(c) for c in CASES}) == len(CASES) == len(ALL) * 2 * len(SCHEDULES) * len(shared)
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)
