@@ -296,12 +296,12 @@ def test_a_144_megapixel_png_is_refused_in_one_line_without_pillows_warning(tmp_
     # refuses anything above MAX_PIXELS itself, so the refusal must be the only thing said
     import warnings
 
-    from test_fuzz_image import _png_header_only
+    from helpers.files import png_header_only
 
     from ffnn.imaging import load_digit
 
     path = tmp_path / "big.png"
-    path.write_bytes(_png_header_only(12_000, 12_000))
+    path.write_bytes(png_header_only(12_000, 12_000))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with pytest.raises(ValueError) as err:

@@ -226,6 +226,8 @@ def test_tune_png_without_a_finished_trial(tmp_path):
 def test_a_trial_scores_the_epoch_early_stopping_keeps(monkeypatch):
     # early stopping kept epoch 2 (val_accuracy 0.9) and trained on to epoch 4 (0.6): the model the trial
     # stands for is epoch 2's, so its value is 0.9 and not the last epoch's 0.6
+    from argparse import Namespace
+
     from ffnn import TrainConfig, backends
     from ffnn.history import History
 
@@ -240,8 +242,10 @@ def test_a_trial_scores_the_epoch_early_stopping_keeps(monkeypatch):
             return history
 
     monkeypatch.setattr(backends, "build", lambda *args, **kwargs: Trained())
-    args = Namespace(schedule="constant", loss="cross-entropy", lr_range=None, batch_sizes=None, lr=0.1,
-                     batch_size=32, backend="numpy", device="cpu")
+    config = TrainConfig(layer_sizes=(4, 3), early_stopping=2)
+    spec = Namespace(space=search.Space(lr_range=(0.1, 1.0), batch_sizes=(32,), fixed_lr=0.1, fixed_batch_size=32),
+                     trial_config=lambda lr, batch: config.replace(learning_rate=lr, batch_size=batch),
+                     backend="numpy", device="cpu")
     data = Namespace(x=None, y=None, x_val=None, y_val=None)
-    objective = search.objective_for(args, data, TrainConfig(layer_sizes=(4, 3), early_stopping=2))
+    objective = search.objective_for(spec, data)
     assert objective(optuna.trial.FixedTrial({})) == 0.9

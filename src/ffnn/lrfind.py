@@ -199,7 +199,7 @@ def plot_range_test(test: dict, path, current: float | None = None, title: str =
     recommended range shaded, and ``current`` (the run's rate) marked; written to ``path`` (PNG)."""
     from matplotlib.figure import Figure
 
-    from .atomic import atomic_write
+    from .plots import save_png
 
     fig = Figure(figsize=(6.4, 4.2))
     ax = fig.add_subplot()
@@ -217,7 +217,7 @@ def plot_range_test(test: dict, path, current: float | None = None, title: str =
     ax.set_ylabel("loss")
     ax.set_title(f"{title} ({test['seconds']:.1f} s)")
     ax.legend(fontsize=8)
-    return atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=110, bbox_inches="tight"))
+    return save_png(fig, path)
 
 
 def run_range_test(config, x, y, out, **kwargs) -> dict:
