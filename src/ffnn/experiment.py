@@ -245,10 +245,8 @@ def train_run(name: str, model, split: Split, device: str, out, verbose: int = 1
         plots.plot_accuracy({name: history}, run.file("accuracy.png"), title=f"{name}: accuracy per epoch")
         plots.plot_loss({name: history}, run.file("loss.png"), title=f"{name}: {config.loss} loss per epoch")
     if history.lr_range_test is not None:
-        from .lrfind import plot_range_test
-
-        plot_range_test(history.lr_range_test, run.file("lr_find.png"), current=config.learning_rate,
-                        title=f"{name}: learning-rate range test")
+        plots.plot_range_test(history.lr_range_test, run.file("lr_find.png"), current=config.learning_rate,
+                              title=f"{name}: learning-rate range test")
     plots.plot_confusion(metrics["confusion_matrix"], run.file("confusion.png"),
                          title=f"{name}: confusion matrix (test set)", classes=split.classes)
     plots.plot_misclassified(split.x_test, split.y_test, proba.argmax(axis=1), run.file("misclassified.png"),

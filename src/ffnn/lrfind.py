@@ -12,9 +12,10 @@ fastest, the steepest descent of the smoothed loss against :math:`\log_{10} \eta
 with: :func:`range_test` returns them as a range, the rates around the steepest point where the loss
 still fell at least half as fast.
 
-The test always runs the NumPy backend's arithmetic (the reference; a few hundred small steps cost
-milliseconds each), with the run's loss, activation, momentum and batch size, on a sample of the
-run's own training data, so its answer does not depend on the backend that asked.
+The test always runs the NumPy reference arithmetic (:func:`ffnn.functional.forward` and
+:func:`ffnn.dynamics.gradients`, SGD with momentum in PyTorch's convention, in float32), with the
+run's loss, activation, momentum and batch size, on a sample of the run's own training data, so its
+answer does not depend on the backend that asked. The plot is :func:`ffnn.plots.plot_range_test`.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RangeTest", "range_test", "steepest_range", "plot_range_test", "run_range_test", "SAMPLE", "LR_MIN", "LR_MAX", "PER_DECADE", "STEPS_PER_RATE",
+__all__ = ["RangeTest", "range_test", "steepest_range", "SAMPLE", "LR_MIN", "LR_MAX", "PER_DECADE", "STEPS_PER_RATE",
            "EVAL_SIZE", "TIME_LIMIT", "MIN_SECONDS", "MIN_STEPS", "MIN_SAMPLES_PER_RATE", "MIN_SAMPLE"]
 
 LR_MIN, LR_MAX = 1e-4, 100.0  # the sweep: six decades, from no visible change to divergence for any loss
@@ -109,8 +110,9 @@ def range_test(config, x, y, weights, *, lr_min: float = LR_MIN, lr_max: float =
         Seconds the sweep should take: where the steps so far say it would take longer, the remaining
         rates get fewer steps each (at least one). It stops early once the loss has diverged.
     """
-    from .backends import numpy_net  # the reference arithmetic (imported here: numpy_net imports training)
-    from .data import to_labels
+    from .data import one_hot, to_labels
+    from .dynamics import gradients
+    from .functional import forward, get_loss
 
     start = time.perf_counter()
     x = np.asarray(x, dtype=np.float32)
@@ -120,12 +122,26 @@ def range_test(config, x, y, weights, *, lr_min: float = LR_MIN, lr_max: float =
     if not 0 < lr_min < lr_max:
         raise ValueError(f"the range test needs 0 < lr_min < lr_max, got {lr_min} and {lr_max}")
     n_eval = min(eval_size, len(x) // 2)
-    model = numpy_net.build(config.replace(dtype="float32", schedule="constant", learning_rate=lr_min,
-                                           early_stopping=None))
-    model.import_weights(weights)
-    train = model.prepare_data(x[:-n_eval], y[:-n_eval])
-    held = model.prepare_data(x[-n_eval:], y[-n_eval:])
-    order = np.random.default_rng([config.seed, 3]).permutation(len(train[0]))
+    k = config.n_classes
+    x_train, y_train = x[:-n_eval], one_hot(y[:-n_eval], k)
+    x_held, y_held = x[-n_eval:], one_hot(y[-n_eval:], k)
+    loss_of = get_loss(config.loss).loss
+    weights = [(np.array(W, dtype=np.float32), np.array(b, dtype=np.float32)) for W, b in weights]  # copies
+    velocities = [(np.zeros_like(W), np.zeros_like(b)) for W, b in weights]
+
+    def held_loss() -> float:
+        return float(loss_of(forward(weights, x_held, config.activation)[-1], y_held))
+
+    def sgd_step(idx, rate) -> None:
+        """One step of SGD with momentum (PyTorch's convention, as every backend): v = mu v + g, w -= rate v."""
+        for (W, b), (vW, vb), (dW, db) in zip(weights, velocities, gradients(
+                weights, x_train[idx], y_train[idx], config.activation, config.loss)):
+            for w, v, g in ((W, vW, dW), (b, vb, db)):
+                v *= config.momentum
+                v += g
+                w -= rate * v
+
+    order = np.random.default_rng([config.seed, 3]).permutation(len(x_train))
     batch = config.batch_size
     n_rates = int(round(per_decade * math.log10(lr_max / lr_min))) + 1
     sweep = lr_min * (lr_max / lr_min) ** (np.arange(n_rates) / (n_rates - 1))
@@ -133,18 +149,19 @@ def range_test(config, x, y, weights, *, lr_min: float = LR_MIN, lr_max: float =
     if max_steps is not None:
         per_rate = max(1, min(per_rate, max_steps // n_rates))
     tick = time.perf_counter()
-    initial, _ = model.loss_and_accuracy(held)
+    initial = held_loss()
     eval_seconds = time.perf_counter() - tick
     rates, losses = [], []
     step, best = 0, initial
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for i, rate in enumerate(sweep):
-            first = (step * batch) % len(order)
-            idx = np.take(order, np.arange(first, first + batch * per_rate), mode="wrap")
             tick = time.perf_counter()
-            step = model.train_epoch(train, idx, batch, lambda t, r=float(rate): r, step, lambda n: None)
+            for _ in range(per_rate):
+                first = (step * batch) % len(order)
+                sgd_step(np.take(order, np.arange(first, first + batch), mode="wrap"), float(rate))
+                step += 1
             step_seconds = (time.perf_counter() - tick) / per_rate
-            loss, _ = model.loss_and_accuracy(held)
+            loss = held_loss()
             if not math.isfinite(loss):
                 break
             rates.append(float(rate))
@@ -193,47 +210,3 @@ def steepest_range(initial: float, rates: np.ndarray, losses: np.ndarray):
     rate = lambda k: float(f"{rates[k - 1]:.3g}")  # noqa: E731
     return (rate(lo), rate(hi)), rate(i)
 
-
-def plot_range_test(test: dict, path, current: float | None = None, title: str = "Learning-rate range test"):
-    """The loss after each rate of ``test`` (:meth:`RangeTest.to_dict`) against the rate (log scale), the
-    recommended range shaded, and ``current`` (the run's rate) marked; written to ``path`` (PNG)."""
-    from matplotlib.figure import Figure
-
-    from .plots import save_png
-
-    fig = Figure(figsize=(6.4, 4.2))
-    ax = fig.add_subplot()
-    ax.plot(test["rates"], test["losses"], "-o", ms=3, color="C0", label="loss on the held images")
-    ax.axhline(test["initial_loss"], color="0.6", lw=1, ls=":", label="before the sweep")
-    if test["recommended"] is not None:
-        low, high = test["recommended"]
-        ax.axvspan(low, high, color="C2", alpha=0.25,
-                   label=f"fastest fall: {low:g} to {high:g} (about {test['suggested']:g})")
-    if current is not None:
-        ax.axvline(current, color="C3", ls="--", label=f"the run's rate {current:g}")
-    ax.set_xscale("log")
-    ax.set_xlabel(f"learning rate (each held for {test['steps'] // max(len(test['rates']), 1)} steps of "
-                  f"batch {test['batch_size']})")
-    ax.set_ylabel("loss")
-    ax.set_title(f"{title} ({test['seconds']:.1f} s)")
-    ax.legend(fontsize=8)
-    return save_png(fig, path)
-
-
-def run_range_test(config, x, y, out, **kwargs) -> dict:
-    """``ffnn lr-find``: the test for ``config`` from its initial weights on up to :data:`SAMPLE` of
-    the training images ``x`` and labels ``y``; writes ``out/lr_find.json`` and ``out/lr_find.png``
-    and returns the dict (``kwargs`` go to :func:`range_test`)."""
-    from pathlib import Path
-
-    from .runs import write_json
-    from .weights import init_weights
-
-    idx = np.random.default_rng([config.seed, 4]).permutation(len(x))[:SAMPLE]
-    weights = init_weights(config.layer_sizes, config.seed, "float32", config.activation)
-    test = {**range_test(config, x[idx], y[idx], weights, **kwargs).to_dict(), "config": config.to_dict()}
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "lr_find.json", test)
-    plot_range_test(test, out / "lr_find.png", current=config.learning_rate)
-    return test

@@ -13,17 +13,27 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    import numpy as np
+
     from ..diagnosis import rate_advice
     from ..experiment import load_split
-    from ..lrfind import run_range_test
-    from ..runs import default_run_dir
+    from ..lrfind import SAMPLE, range_test
+    from ..plots import plot_range_test
+    from ..runs import default_run_dir, write_json
+    from ..weights import init_weights
     from .options import flag_names
 
     with flag_names():
         split = load_split(data_spec(args))
     config = train_config(args, split)
     out = Path(args.out) if args.out else default_run_dir("lr-find")
-    test = run_range_test(config, split.x, split.y, out)
+    # A sample of the training split, from the weights a run of this configuration starts with.
+    idx = np.random.default_rng([config.seed, 4]).permutation(len(split.x))[:SAMPLE]
+    start = init_weights(config.layer_sizes, config.seed, "float32", config.activation)
+    test = {**range_test(config, split.x[idx], split.y[idx], start).to_dict(), "config": config.to_dict()}
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "lr_find.json", test)
+    plot_range_test(test, out / "lr_find.png", current=config.learning_rate)
     print(f"Learning-rate range test: {test['steps']} steps of batch {test['batch_size']} on "
           f"{test['sample'] - test['held']} {args.dataset} training images (the loss measured on {test['held']} "
           f"others), rates {test['rates'][0]:g} to {test['rates'][-1]:g}, {test['seconds']:.1f} s")
