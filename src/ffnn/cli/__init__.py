@@ -49,6 +49,8 @@ COMMANDS = {
     "serve": ("serve a local web page to draw a digit and watch each trained network read it", "serve"),
     "lr-find": ("the learning-rate range test: the rates at which the loss falls fastest for a training "
                 "configuration, with its plot", "lr_find"),
+    "check": ("feedback on teams' submissions of the problem set: each check with its evidence and, where "
+              "something is wrong, what to change; JSON, Markdown, Gradescope and CSV reports", "check"),
 }
 
 
