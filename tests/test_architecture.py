@@ -21,7 +21,7 @@ LAYERS = (
     ("base", ("ffnn.errors", "ffnn.atomic", "ffnn.format")),
     ("data", ("ffnn.data", "ffnn.datasets", "ffnn.imaging")),
     ("core", ("ffnn", "ffnn.config", "ffnn.functional", "ffnn.schedules", "ffnn.weights", "ffnn.history",
-              "ffnn.training", "ffnn.dynamics", "ffnn.diagnosis", "ffnn.metrics", "ffnn.progress")),
+              "ffnn.training", "ffnn.dynamics", "ffnn.diagnosis", "ffnn.lrfind", "ffnn.metrics", "ffnn.progress")),
     ("backends", ("ffnn.backends",)),
     ("services", ("ffnn.experiment", "ffnn.runs", "ffnn.plots", "ffnn.inspect", "ffnn.tune", "ffnn.web",
                   "ffnn.theory", "ffnn.bench", "ffnn.check")),

@@ -344,13 +344,14 @@ def test_cuda_matches_cpu(small):
     assert on_gpu.compute_accuracy(loader(x.astype(np.float32), y, 64)) == pytest.approx(on_cpu.score(x, y))
 
 
-@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
-def test_relu_layers_add_the_bias_as_numpy_does(mnist, activation):
-    """With ReLU, ``nn.Linear``'s fused addmm sends the backends apart; the two-step forward keeps them together.
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_smooth_activations_agree_with_numpy_on_a_long_momentum_run(mnist, activation):
+    """Issue 27's run (momentum 0.9, rate 0.05, the first 3,000 images with compare's split, 3 epochs).
 
-    The issue's acceptance run (momentum 0.9, rate 0.05, the first 3,000 images with compare's split, 3
-    epochs): with the fused layers the PyTorch backend's validation accuracy left the NumPy backend's by
-    0.027 in epoch 2. Sigmoid layers keep the fused ``nn.Linear`` and agree all the same.
+    Sigmoid and tanh are smooth, so float32 rounding differences stay rounding differences. With ReLU
+    the two backends may part where a unit sits within rounding of 0 (on today's BLAS builds they do, in
+    step 30): ``tests/test_parity.py::test_relu_histories_part_only_where_a_unit_sits_at_zero`` checks
+    that this is the only way they part.
     """
     from ffnn.data import prepare_images, train_val_split
     from ffnn.training import fit_arrays
@@ -363,4 +364,5 @@ def test_relu_layers_add_the_bias_as_numpy_does(mnist, activation):
     for name, backend in (("numpy", numpy_backend()), ("torch", torch_net)):
         histories[name] = fit_arrays(backend.build(config, device="cpu"), x_train, y_train, x_val, y_val, verbose=0)
     np.testing.assert_allclose(histories["torch"]["val_accuracy"], histories["numpy"]["val_accuracy"], atol=0.002)
+    np.testing.assert_allclose(histories["torch"]["loss"], histories["numpy"]["loss"], rtol=1e-4)
     assert histories["numpy"]["val_accuracy"][-1] > 0.8

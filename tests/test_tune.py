@@ -242,3 +242,31 @@ def test_tune_png_without_a_finished_trial(tmp_path):
     pruned = {**failed, "number": 1, "state": "PRUNED", "epochs": 1, "val_accuracy": 0.1}
     for rows in ([], [failed], [failed, pruned]):
         assert report.plot_tune(rows, tmp_path / "tune.png", "t").stat().st_size > 1000
+
+
+def test_a_trial_scores_the_epoch_early_stopping_keeps(monkeypatch):
+    # early stopping kept epoch 2 (val_accuracy 0.9) and trained on to epoch 4 (0.6): the model the trial
+    # stands for is epoch 2's, so its value is 0.9 and not the last epoch's 0.6
+    from argparse import Namespace
+
+    from ffnn import TrainConfig, backends
+    from ffnn.history import History
+
+    history = History()
+    for epoch, acc in enumerate([0.5, 0.9, 0.7, 0.6], start=1):
+        history.append(epoch=epoch, loss=1 - acc, accuracy=acc, val_loss=1 - acc, val_accuracy=acc,
+                       learning_rate=0.1, seconds=0.0)
+    history.best_epoch, history.stopped_epoch = 2, 4
+
+    class Trained:
+        def fit_arrays(self, *args, **kwargs):
+            return history
+
+    monkeypatch.setattr(backends, "build", lambda *args, **kwargs: Trained())
+    config = TrainConfig(layer_sizes=(4, 3), early_stopping=2)
+    spec = Namespace(space=search.Space(lr_range=(0.1, 1.0), batch_sizes=(32,), fixed_lr=0.1, fixed_batch_size=32),
+                     trial_config=lambda lr, batch: config.replace(learning_rate=lr, batch_size=batch),
+                     backend="numpy", device="cpu")
+    data = Namespace(x=None, y=None, x_val=None, y_val=None)
+    objective = search.objective_for(spec, data)
+    assert objective(optuna.trial.FixedTrial({})) == 0.9
