@@ -7,7 +7,8 @@ submodule ``x`` if there is one, else to the package (its ``__init__``).
 
 Checked: no import cycle inside ``ffnn``; nothing outside ``ffnn/cli/``
 imports ``ffnn.cli``; no module imports another module's ``_private`` name;
-every module imports only from its own layer or the layers below it.
+every module imports only from its own layer or the layers below it. And in
+``tests/``: no test file imports another (shared helpers live in ``tests/helpers/``).
 """
 import ast
 from pathlib import Path
@@ -20,7 +21,7 @@ LAYERS = (
     ("base", ("ffnn.errors", "ffnn.atomic", "ffnn.format")),
     ("data", ("ffnn.data", "ffnn.datasets", "ffnn.imaging")),
     ("core", ("ffnn", "ffnn.config", "ffnn.functional", "ffnn.schedules", "ffnn.weights", "ffnn.history",
-              "ffnn.training", "ffnn.dynamics", "ffnn.diagnosis", "ffnn.metrics", "ffnn.progress")),
+              "ffnn.training", "ffnn.dynamics", "ffnn.diagnosis", "ffnn.lrfind", "ffnn.metrics", "ffnn.progress")),
     ("backends", ("ffnn.backends",)),
     ("services", ("ffnn.experiment", "ffnn.runs", "ffnn.plots", "ffnn.inspect", "ffnn.tune", "ffnn.web",
                   "ffnn.theory", "ffnn.bench", "ffnn.check")),
@@ -152,3 +153,21 @@ def test_imports_go_down_the_layers():
            for name, imports in GRAPH.items() for target, _, line in imports
            if target in MODULES and _layer(target) > _layer(name)]
     assert not bad, "imports from a higher layer: " + "; ".join(bad)
+
+
+def test_no_test_file_imports_another():
+    """What tests share lives in tests/helpers/ or conftest.py, never in another test file."""
+    tests = Path(__file__).resolve().parent
+    names = {p.stem for p in tests.glob("*.py")} - {"conftest"}
+    bad = []
+    for path in sorted(tests.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                found = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                found = [node.module or ""]
+            else:
+                continue
+            bad += [f"{path.name} (line {node.lineno}) imports {m}" for m in found
+                    if m.split(".")[0] in names or m.split(".")[0] == "tests"]
+    assert not bad, "; ".join(bad)

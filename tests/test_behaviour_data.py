@@ -217,3 +217,33 @@ def test_labels_too_large_for_int64_raise_no_warning():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="fit in int64"):
             data.to_labels(np.array([1e30]))
+
+
+def test_train_val_split_of_one_hot_labels_is_the_split_of_their_integer_labels():
+    # the docstring accepts one-hot y: classes are counted from the labels, not from the 0/1 entries of y
+    labels = np.repeat(np.arange(10), [30, 60, 15, 15, 30, 30, 30, 30, 30, 30])
+    x = np.arange(len(labels))
+    as_int = data.train_val_split(x, labels, val_size=0.1, seed=3)
+    as_one_hot = data.train_val_split(x, one_hot(labels), val_size=0.1, seed=3)
+    np.testing.assert_array_equal(as_one_hot[0], as_int[0])
+    np.testing.assert_array_equal(as_one_hot[1], as_int[1])
+    np.testing.assert_array_equal(as_one_hot[3], one_hot(as_int[3]))
+    np.testing.assert_array_equal(np.bincount(as_int[3]), [3, 6, 2, 1, 3, 3, 3, 3, 3, 3])  # largest remainders
+
+
+@pytest.mark.parametrize("k", [3, 10])
+def test_a_label_equal_to_the_number_of_classes_is_refused_by_name(k):
+    # labels run 0..k-1: k itself is one too many, and every check says so in its own words (a bare
+    # IndexError from numpy would mean the check let it through)
+    from ffnn.metrics import confusion_matrix
+    from ffnn.training import check_xy
+
+    fine = np.arange(k)
+    assert one_hot(fine, k).shape == (k, k) and confusion_matrix(fine, fine, k).trace() == k
+    bad = np.array([0, k])
+    with pytest.raises(ValueError, match=rf"^labels must be in 0\.\.{k - 1}, got 0\.\.{k}$"):
+        one_hot(bad, k)
+    with pytest.raises(ValueError, match=rf"^y_true must be in 0\.\.{k - 1}, got 0\.\.{k}$"):
+        confusion_matrix(bad, np.zeros(2, int), k)
+    with pytest.raises(ValueError, match=rf"^labels of x go up to {k}, the network has {k} classes$"):
+        check_xy(np.zeros((2, 4), np.float32), bad, 4, k)

@@ -289,3 +289,22 @@ def test_mnist_steps_records_where_the_fitted_digit_went_and_names_the_image():
     assert steps.center == pytest.approx(center_of_mass(steps.fitted))
     with pytest.raises(ValueError, match=r"^image: expected an image array"):
         mnist_steps(np.zeros(5))  # the default name, as in mnist_like
+
+
+def test_a_144_megapixel_png_is_refused_in_one_line_without_pillows_warning(tmp_path):
+    # issue 27: Pillow warns (DecompressionBombWarning, two lines on stderr) above 89 megapixels; ours
+    # refuses anything above MAX_PIXELS itself, so the refusal must be the only thing said
+    import warnings
+
+    from helpers.files import png_header_only
+
+    from ffnn.imaging import load_digit
+
+    path = tmp_path / "big.png"
+    path.write_bytes(png_header_only(12_000, 12_000))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError) as err:
+            load_digit(path)
+    assert [str(w.message) for w in caught] == []
+    assert str(err.value) == f"{path}: the image is 12000x12000 pixels, more than the 64,000,000 this reader decodes"

@@ -199,7 +199,8 @@ class Recorder:
         return 1.0, 0.5
 
     def export_weights(self):
-        return [(np.zeros((4, 3)), np.zeros(3))]
+        sizes = self.train_config.layer_sizes
+        return [(np.zeros((a, b)), np.zeros(b)) for a, b in zip(sizes, sizes[1:])]
 
     def import_weights(self, weights):
         pass
@@ -298,3 +299,48 @@ def test_on_epoch_end_sees_the_history_so_far_and_seconds_are_durations():
     wall = time.perf_counter() - start
     assert seen == [[1], [1, 2], [1, 2, 3]]
     assert all(0 <= s <= wall for s in history["seconds"])
+
+
+class _Interrupt:
+    """Raises KeyboardInterrupt when called after epoch ``at`` was recorded (as a Ctrl-C landing there would)."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def __call__(self, history, *args):
+        if history["epoch"][-1] == self.at:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("where", ["on_epoch_end", "diagnosis", "progress"])
+def test_ctrl_c_after_an_epoch_was_recorded_restores_the_best_epoch_of_the_history(where, monkeypatch):
+    # issue 27: val_loss is lowest at epoch 6 (0.762); the interrupt lands after epoch 6 was recorded but
+    # before the loop went on. The weights restored and best_epoch must be epoch 6's, not epoch 4's.
+    from ffnn import diagnosis, progress
+
+    losses = [1.2, 1.1, 1.0, 0.9725, 0.98, 0.762, 0.7, 0.6]
+    interrupt = _Interrupt(6)
+    if where == "diagnosis":
+        monkeypatch.setattr(diagnosis, "check", lambda history, *a, **k: interrupt(history) or [])
+    if where == "progress":
+        real = progress.Progress.end_epoch
+
+        def end_epoch(self, record):
+            real(self, record)
+            if record["epoch"] == 6:
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(progress.Progress, "end_epoch", end_epoch)
+    cfg = TrainConfig(layer_sizes=(2, 2), epochs=len(losses), early_stopping=5)
+    model = Scripted(losses)
+    history = fit_loop(model, cfg, 10, model.train_epoch, model.evaluate, TRAIN, VAL, verbose=0,
+                       on_epoch_end=interrupt if where == "on_epoch_end" else None)
+    assert history.interrupted and history["epoch"] == [1, 2, 3, 4, 5, 6]
+    best = int(np.argmin(history["val_loss"])) + 1
+    assert best == 6 and history.best_epoch == best and weights_epoch(model) == best
+
+
+def test_ctrl_c_during_the_next_epoch_keeps_the_best_recorded_epoch():
+    # the interrupt lands inside epoch 7's training: the model holds half-trained weights, epoch 6 is the best
+    model, hist = run([1.2, 1.1, 1.0, 0.9725, 0.98, 0.762, 0.7], interrupt_at=7, early_stopping=5)
+    assert hist["epoch"] == [1, 2, 3, 4, 5, 6] and hist.best_epoch == 6 and weights_epoch(model) == 6

@@ -111,9 +111,12 @@ def test_advice_depends_on_whether_the_steps_are_too_large_or_too_small():
     stuck = _history([0.0960, 0.0959], accuracy=[0.1, 0.1], saturation_1=[0.0, 0.0],
                      **{k: v * 2 for k, v in _shares(1.0).items()})
     mse = CONFIG.replace(loss="mse", learning_rate=0.01)
-    messages = {d["code"]: d["message"] for d in check(stuck, mse)}
-    assert set(messages) == {"collapse", "chance-accuracy", "flat-loss"}
-    assert all("--loss cross-entropy" in m and "not 0.01" in m for m in messages.values())
+    found = check(stuck, mse)
+    assert [d["code"] for d in found] == ["collapse", "chance-accuracy", "flat-loss"]
+    # one learning-rate recommendation per run: the first rule gives it, the others refer back to it
+    assert "--loss cross-entropy" in found[0]["message"] and "not 0.01" in found[0]["message"] and found[0]["rate"]
+    assert all(d["message"].endswith("; the learning-rate advice of epoch 2 stands") and "rate" not in d
+               for d in found[1:])
     assert "larger than 0.01" in check(stuck, CONFIG.replace(learning_rate=0.01))[0]["message"]
     assert "or a learning rate larger than 8" in check(stuck, mse.replace(learning_rate=8))[0]["message"]
 
@@ -148,7 +151,11 @@ def test_mse_at_a_small_rate_is_diagnosed_during_training(mnist_small):
     lines = out.getvalue().splitlines()
     for finding in history.diagnosis:
         assert format_line(finding) in lines
-        assert "--loss cross-entropy" in finding["message"]
+    # one learning-rate advice, from the range test: larger, or cross-entropy; the other rules refer to it
+    [advice] = [d for d in history.diagnosis if d.get("rate")]
+    assert "use a learning rate larger than 0.01" in advice["message"] and "--loss cross-entropy" in advice["message"]
+    low, high = history.lr_range_test["recommended"]
+    assert 0.01 < low <= high and history.lr_range_test["epoch"] == advice["epoch"]
     assert lines[0].startswith("Epoch: 1") and lines[-1].startswith("diagnosis [")
     assert net.fit_arrays(x, y, verbose=0, stream=out).diagnosis  # silent with verbose=0, still recorded
     assert out.getvalue().splitlines() == lines
@@ -162,7 +169,8 @@ def test_per_sample_steps_at_the_time_based_rate_are_diagnosed(mnist_small):
     history = net.fit_arrays(x, y, verbose=0)
     found = {d["code"]: d["message"] for d in history.diagnosis}
     assert {"collapse", "saturation"} & set(found)
-    assert all("mini-batches (--batch-size 32)" in found[c] for c in {"collapse", "saturation"} & set(found))
+    [advice] = [d["message"] for d in history.diagnosis if d.get("rate")]
+    assert "use a constant rate smaller than the 1" in advice and "mini-batches (--batch-size 32)" in advice
 
 
 @pytest.mark.slow

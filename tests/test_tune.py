@@ -213,6 +213,27 @@ def test_creating_the_schema_is_retried_only_when_processes_race():
     assert len(calls) == 1
 
 
+def test_sqlite_transactions_take_the_write_lock_before_reading(tmp_path):
+    # Two workers must not both read a trial as WAITING and both take it: on SQLite every transaction of the
+    # storage begins with the file's write lock, so even a read waits while another process holds it.
+    import sqlite3
+    import threading
+
+    path = tmp_path / "study.db"
+    storage = search.open_storage(f"sqlite:///{path}")
+    study = optuna.create_study(storage=storage, study_name="s", direction="maximize")
+    study.enqueue_trial({"learning_rate": 1.0})
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another worker, in the middle of taking a trial
+    done = threading.Event()
+    reader = threading.Thread(target=lambda: (study.get_trials(deepcopy=False), done.set()), daemon=True)
+    reader.start()
+    assert not done.wait(1.0), "the storage read while another process held the write lock"
+    other.execute("COMMIT")
+    assert done.wait(60)
+    other.close()
+
+
 def test_tune_png_without_a_finished_trial(tmp_path):
     from ffnn.tune import report
 
@@ -221,3 +242,31 @@ def test_tune_png_without_a_finished_trial(tmp_path):
     pruned = {**failed, "number": 1, "state": "PRUNED", "epochs": 1, "val_accuracy": 0.1}
     for rows in ([], [failed], [failed, pruned]):
         assert report.plot_tune(rows, tmp_path / "tune.png", "t").stat().st_size > 1000
+
+
+def test_a_trial_scores_the_epoch_early_stopping_keeps(monkeypatch):
+    # early stopping kept epoch 2 (val_accuracy 0.9) and trained on to epoch 4 (0.6): the model the trial
+    # stands for is epoch 2's, so its value is 0.9 and not the last epoch's 0.6
+    from argparse import Namespace
+
+    from ffnn import TrainConfig, backends
+    from ffnn.history import History
+
+    history = History()
+    for epoch, acc in enumerate([0.5, 0.9, 0.7, 0.6], start=1):
+        history.append(epoch=epoch, loss=1 - acc, accuracy=acc, val_loss=1 - acc, val_accuracy=acc,
+                       learning_rate=0.1, seconds=0.0)
+    history.best_epoch, history.stopped_epoch = 2, 4
+
+    class Trained:
+        def fit_arrays(self, *args, **kwargs):
+            return history
+
+    monkeypatch.setattr(backends, "build", lambda *args, **kwargs: Trained())
+    config = TrainConfig(layer_sizes=(4, 3), early_stopping=2)
+    spec = Namespace(space=search.Space(lr_range=(0.1, 1.0), batch_sizes=(32,), fixed_lr=0.1, fixed_batch_size=32),
+                     trial_config=lambda lr, batch: config.replace(learning_rate=lr, batch_size=batch),
+                     backend="numpy", device="cpu")
+    data = Namespace(x=None, y=None, x_val=None, y_val=None)
+    objective = search.objective_for(spec, data)
+    assert objective(optuna.trial.FixedTrial({})) == 0.9

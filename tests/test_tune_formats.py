@@ -163,3 +163,20 @@ def test_a_field_added_to_trainconfig_does_not_stop_old_studies(optuna, tmp_path
     _old_study(optuna, out, "later", identity={**older, "format": 3})
     with pytest.raises(SearchError, match="format 3, which this version of ffnn .* cannot read"):
         open_study(dataclasses.replace(spec, study="later"))
+
+
+def test_the_readme_table_reads_both_formats(tmp_path):
+    from ffnn.tune.report import readme_rows
+
+    rows = "number,state,learning_rate,batch_size,epochs,val_accuracy,seconds\n0,COMPLETE,0.711,32,1,0.8,30\n" \
+           "1,PRUNED,3.0,64,1,0.1,30\n"
+    old, new = tmp_path / "old", tmp_path / "new"
+    for d, best in ((old, BEST_V1), (new, {"format": 2, "backend": "numpy", "config": {**CONFIG, "loss": "mse"},
+                                           "data": {"n_train": 500}, "val_accuracy": 0.8, "test_accuracy": 0.79,
+                                           "trials": {"complete": 1, "pruned": 1}})):
+        d.mkdir()
+        (d / "trials.csv").write_text(rows)
+        write(d / "best.json", best)
+    lines = readme_rows([old, new]).splitlines()
+    assert lines[2] == "| numpy | cross-entropy | 2 (2, 0) | 1 | 32 | 0.711 | 80.00% | 79.00% | 1 min |"
+    assert lines[3] == "| numpy | mse | 2 (1, 1) | 1 | 32 | 0.711 | 80.00% | 79.00% | 1 min |"

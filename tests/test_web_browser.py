@@ -136,3 +136,50 @@ def test_a_finger_draws_too(browser, url):
             expect(page.locator(f'[data-model="{name}"]')).to_have_attribute("data-prediction", "1")
     finally:
         context.close()
+
+
+def test_an_oversized_file_is_refused_by_the_page_before_it_is_sent(page, tmp_path):
+    # issue 27: the page says the limit itself instead of sending 30 MB to be refused
+    from ffnn.web.upload import MAX_UPLOAD_BYTES
+
+    sent = []
+    page.on("request", lambda request: sent.append(request.url) if "/api/predict" in request.url else None)
+    path = tmp_path / "photo.png"
+    path.write_bytes(b"\0" * (30 * 2**20))
+    page.set_input_files("#upload", str(path))
+    message = page.locator("#message")
+    expect(message).to_have_class("error")
+    expect(message).to_contain_text(f"photo.png is 30.0 MB, more than the {MAX_UPLOAD_BYTES / 2**20:.1f} MB")
+    page.wait_for_timeout(500)
+    assert sent == []
+
+
+def test_the_browser_reads_the_servers_413_for_a_large_upload(page):
+    # past the page's own check (a script posting directly): fetch gets the 413 JSON, not a reset
+    status, body = page.evaluate("""async () => {
+        const form = new FormData();
+        form.append("image", new Blob([new Uint8Array(30 * 2 ** 20)]), "photo.png");
+        const response = await fetch("/api/predict", { method: "POST", body: form });
+        return [response.status, await response.json()];
+    }""")
+    assert status == 413 and "over the limit" in body["error"]
+
+
+def test_the_api_docs_render_with_no_internet(browser, url):
+    # issue 27: FastAPI's /docs page took Swagger UI from a CDN and stayed blank offline
+    pytest.importorskip("fastapi_offline")
+    page = browser.new_page()
+    outside = []
+
+    def only_local(route):
+        if route.request.url.startswith(url):
+            return route.continue_()
+        outside.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", only_local)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url + "/docs")
+    expect(page.locator(".opblock-summary-path", has_text="/api/predict")).to_be_visible()
+    assert outside == []
+    page.close()

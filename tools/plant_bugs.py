@@ -103,6 +103,32 @@ BUGS = {
         'torch.load(path, map_location="cpu", weights_only=True)',
         'torch.load(path, map_location="cpu", weights_only=False)',
         ["tests/test_refusals.py"]),
+    # issue 27: the four that survived a reviewer's second round (or were caught only by accident)
+    "split counts raw y": (
+        "train_val_split counts classes from the raw y (one-hot labels: the classes 0 and 1)",
+        "src/ffnn/data.py",
+        "classes, counts = np.unique(labels, return_counts=True)",
+        "classes, counts = np.unique(y, return_counts=True)",
+        ["tests/test_behaviour_data.py::test_train_val_split_of_one_hot_labels_is_the_split_of_their_integer_labels"]),
+    "trial scores last epoch": (
+        "a tune trial scores its last epoch instead of the epoch early stopping keeps",
+        "src/ffnn/tune/search.py",
+        'return history["val_accuracy"][(history.best_epoch or history.epochs) - 1]',
+        'return history["val_accuracy"][-1]',
+        ["tests/test_tune.py::test_a_trial_scores_the_epoch_early_stopping_keeps"]),
+    "time-based rate truncated": (
+        "--schedule time-based --lr 2.5 trains at rate int(2.5) = 2 instead of being refused",
+        "src/ffnn/experiment.py",
+        "if not (isinstance(lr, numbers.Real) and float(lr).is_integer()):",
+        "if False:",
+        ["tests/test_cli.py::test_errors_are_one_line[train --schedule time-based --lr 2.5 --n-train 100 --epochs 1 "
+         "--out {tmp}/r]"]),
+    "label equal to classes": (
+        "one_hot lets a label equal to the number of classes through (numpy's IndexError follows)",
+        "src/ffnn/data.py",
+        "labels.max() >= n_classes):",
+        "labels.max() > n_classes):",
+        ["tests/test_behaviour_data.py::test_a_label_equal_to_the_number_of_classes_is_refused_by_name"]),
 }
 
 

@@ -34,7 +34,8 @@ __all__ = ["DataSpec", "Split", "load_split", "check_backends", "make_config", "
 
 DEFAULT_BACKENDS = ("numpy", "torch", "tensorflow")
 #: The pictures :func:`train_run` writes into a run directory (those that apply).
-PLOTS = ("accuracy.png", "loss.png", "confusion.png", "misclassified.png", "weights.png", "dynamics.png")
+PLOTS = ("accuracy.png", "loss.png", "confusion.png", "misclassified.png", "weights.png", "dynamics.png",
+         "lr_find.png")
 
 
 @dataclass(frozen=True)
@@ -237,12 +238,15 @@ def train_run(name: str, model, split: Split, device: str, out, verbose: int = 1
         "best_epoch": history.best_epoch,
         "initial_weights_match_shared_init": same_start,
     }
-    run.write_metrics({**summary, **metrics, "diagnosis": history.diagnosis})
+    run.write_metrics({**summary, **metrics, "diagnosis": history.diagnosis, "lr_range_test": history.lr_range_test})
     run.write_inside(history, model.export_weights(), name)
 
     if history.epochs:
         plots.plot_accuracy({name: history}, run.file("accuracy.png"), title=f"{name}: accuracy per epoch")
         plots.plot_loss({name: history}, run.file("loss.png"), title=f"{name}: {config.loss} loss per epoch")
+    if history.lr_range_test is not None:
+        plots.plot_range_test(history.lr_range_test, run.file("lr_find.png"), current=config.learning_rate,
+                              title=f"{name}: learning-rate range test")
     plots.plot_confusion(metrics["confusion_matrix"], run.file("confusion.png"),
                          title=f"{name}: confusion matrix (test set)", classes=split.classes)
     plots.plot_misclassified(split.x_test, split.y_test, proba.argmax(axis=1), run.file("misclassified.png"),

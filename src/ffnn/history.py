@@ -52,6 +52,9 @@ class History(Mapping):
         empty when training had no probe set. Exported after :data:`FIELDS`.
     diagnosis : list of dict
         What :mod:`ffnn.diagnosis` found during training: ``{"code", "epoch", "message"}``.
+    lr_range_test : dict or None
+        The learning-rate range test (:mod:`ffnn.lrfind`) run when a diagnosis first wanted to advise a
+        rate: ``{"recommended": [low, high], "suggested", "epoch", "seconds", ...}``; None if none ran.
     """
 
     history: dict = field(default_factory=lambda: {k: [] for k in FIELDS})
@@ -60,6 +63,7 @@ class History(Mapping):
     interrupted: bool = False
     dynamics: dict = field(default_factory=dict)
     diagnosis: list = field(default_factory=list)
+    lr_range_test: dict | None = None
 
     def append(self, **record) -> None:
         missing = set(FIELDS) - set(record)
@@ -105,6 +109,7 @@ class History(Mapping):
             "interrupted": self.interrupted,
             "dynamics": {k: [_clean(v) for v in vals] for k, vals in self.dynamics.items()},
             "diagnosis": [dict(d) for d in self.diagnosis],
+            "lr_range_test": self.lr_range_test,
         }
 
     @classmethod
@@ -112,7 +117,7 @@ class History(Mapping):
         hist = {k: [float("nan") if v is None else v for v in data["history"].get(k, [])] for k in FIELDS}
         dyn = {k: [float("nan") if v is None else v for v in vals] for k, vals in data.get("dynamics", {}).items()}
         return cls(hist, data.get("stopped_epoch"), data.get("best_epoch"), data.get("interrupted", False),
-                   dyn, list(data.get("diagnosis", [])))
+                   dyn, list(data.get("diagnosis", [])), data.get("lr_range_test"))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)

@@ -233,7 +233,7 @@ def open_image(source, max_pixels: int = MAX_PIXELS, formats=None, name: str | N
         width, height = img.size
         if width * height > max_pixels:
             raise ImageTooLarge(f"{name}: the image is {width}x{height} pixels, more than the {max_pixels:,} "
-                                f"this reader decodes")
+                                f"this loader decodes")
         try:
             img.load()
         except (OSError, SyntaxError, Image.DecompressionBombError) as exc:

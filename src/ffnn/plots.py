@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from .atomic import atomic_write
 
-__all__ = ["save_png", "plot_accuracy", "plot_loss", "plot_confusion", "plot_misclassified", "plot_weights", "plot_dynamics",
+__all__ = ["save_png", "plot_range_test", "plot_accuracy", "plot_loss", "plot_confusion", "plot_misclassified", "plot_weights", "plot_dynamics",
            "weight_tiles"]
 
 DPI = 110
@@ -225,4 +225,25 @@ def plot_dynamics(history, path, title: str = "Inside the network, per epoch") -
     ax_sat.set_title("outputs at a bound (sigmoid, tanh) or dead units (ReLU)", fontsize=9)
     ax_grad.set_title("gradient of the training loss, per layer", fontsize=9)
     fig.suptitle(title)
+    return save_png(fig, path)
+
+
+def plot_range_test(test: dict, path, current: float | None = None, title: str = "Learning-rate range test") -> Path:
+    """The loss after each rate of a learning-rate range test (``RangeTest.to_dict()``, :mod:`ffnn.lrfind`)
+    against the rate (log scale), the recommended range shaded and ``current`` (the run's rate) marked."""
+    fig = Figure(figsize=(6.4, 4.2))
+    ax = fig.add_subplot()
+    ax.plot(test["rates"], test["losses"], "-o", ms=3, color="C0", label="loss on the held images")
+    ax.axhline(test["initial_loss"], color="0.6", lw=1, ls=":", label="before the sweep")
+    if test["recommended"] is not None:
+        low, high = test["recommended"]
+        ax.axvspan(low, high, color="C2", alpha=0.25,
+                   label=f"fastest fall: {low:g} to {high:g} (about {test['suggested']:g})")
+    if current is not None:
+        ax.axvline(current, color="C3", ls="--", label=f"the run's rate {current:g}")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"learning rate ({test['steps']} steps of batch {test['batch_size']} in all)")
+    ax.set_ylabel("loss")
+    ax.set_title(f"{title} ({test['seconds']:.1f} s)")
+    ax.legend(fontsize=8)
     return save_png(fig, path)

@@ -20,7 +20,9 @@ from .errors import TrainingDiverged
 from .history import History
 from .progress import Progress
 
-__all__ = ["Trainable", "EarlyStopping", "TrainingDiverged", "fit_arrays", "fit_loop", "check_xy"]
+__all__ = ["Trainable", "EarlyStopping", "TrainingDiverged", "fit_arrays", "fit_loop", "check_xy", "LR_SAMPLE"]
+
+LR_SAMPLE = 1200  # training images the learning-rate range test draws on (ffnn.lrfind.SAMPLE; 200 held for its loss)
 
 
 class Trainable(Protocol):
@@ -63,6 +65,7 @@ class EarlyStopping:
         self.best = math.inf
         self.best_epoch = None
         self.best_weights = None
+        self.last_epoch = None  # the last epoch update() was given
         self.wait = 0
 
     def update(self, epoch: int, record: dict, export_weights: Callable[[], list]) -> bool:
@@ -72,9 +75,11 @@ class EarlyStopping:
             raise ValueError(f"early stopping monitors {self.monitor!r}, which is not available")
         score = self.sign * value
         if score < self.best - self.min_delta:
-            self.best, self.best_epoch, self.wait = score, epoch, 0
-            self.best_weights = [(np.array(W, copy=True), np.array(b, copy=True)) for W, b in export_weights()]
+            weights = [(np.array(W, copy=True), np.array(b, copy=True)) for W, b in export_weights()]
+            # One assignment, so that an interrupt never leaves a best epoch with another epoch's weights.
+            self.best, self.best_epoch, self.best_weights, self.wait, self.last_epoch = score, epoch, weights, 0, epoch
             return False
+        self.last_epoch = epoch
         self.wait += 1
         return self.wait >= self.patience
 
@@ -98,18 +103,46 @@ def _finite_weights(weights) -> bool:
     return all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in weights)
 
 
-def _measure_and_diagnose(history: History, model, config: TrainConfig, probe, progress: Progress) -> None:
+def _measure_and_diagnose(history: History, model, config: TrainConfig, probe, progress: Progress,
+                          range_test=None) -> None:
     """Record the epoch's probe dynamics, then report each diagnosis that fires for the first time."""
     if probe is not None:
         history.append_dynamics(dynamics.measure(model.export_weights(), *probe, config.activation, config.loss))
     seen = {d["code"] for d in history.diagnosis}
-    for finding in diagnosis.check(history, config, seen):
+    for finding in diagnosis.check(history, config, seen, range_test):
         history.diagnosis.append(finding)
         progress.note(diagnosis.format_line(finding))
 
 
+class _RangeTest:
+    """The learning-rate range test of a run (:mod:`ffnn.lrfind`), run at most once, when a diagnosis first
+    advises a rate: from the run's starting weights on ``sample()``'s images, within a tenth of the run's
+    expected time (its epochs so far, times the number of epochs) and :data:`ffnn.lrfind.TIME_LIMIT`.
+    None (no test) when the sample has fewer than :data:`ffnn.lrfind.MIN_SAMPLE` images."""
+
+    def __init__(self, history: History, config: TrainConfig, start_weights, sample, n_train):
+        self.history, self.config, self.start, self.sample, self.n_train = (history, config, start_weights,
+                                                                            sample, n_train)
+
+    def __call__(self):
+        from . import lrfind
+
+        if self.history.lr_range_test is None:
+            x, y = self.sample()
+            if len(x) < lrfind.MIN_SAMPLE:  # too few images to measure on: the advice follows the history
+                return None
+            seconds = self.history["seconds"]
+            expected = sum(seconds) / len(seconds) * self.config.epochs
+            steps = self.config.epochs * -(-(self.n_train or len(x)) // self.config.batch_size)
+            result = lrfind.range_test(self.config, x, y, self.start, max_steps=max(steps // 10, lrfind.MIN_STEPS),
+                                       time_limit=min(lrfind.TIME_LIMIT, max(0.1 * expected, lrfind.MIN_SECONDS)))
+            self.history.lr_range_test = {**result.to_dict(), "epoch": int(self.history["epoch"][-1])}
+        return self.history.lr_range_test
+
+
 def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, train_set, val_set=None,
-             *, verbose: int = 1, label: str = "", on_epoch_end=None, stream=None, probe=None) -> History:
+             *, verbose: int = 1, label: str = "", on_epoch_end=None, stream=None, probe=None,
+             sample=None) -> History:
     """Run ``config.epochs`` epochs and return the :class:`History`.
 
     Parameters
@@ -132,6 +165,11 @@ def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, tr
         per-epoch dynamics (:mod:`ffnn.dynamics`) are measured; without it the
         history has none. The diagnoses (:mod:`ffnn.diagnosis`) are checked
         after every epoch either way, and each one printed once.
+    sample : callable ``() -> (x, labels)``, optional
+        Training images (n, n_inputs) and int labels for the learning-rate
+        range test (:mod:`ffnn.lrfind`), called only if a diagnosis advises a
+        rate; the test starts from the weights the model has before epoch 1.
+        Without it, that advice follows the numbers of the history.
 
     Early stopping restores the best weights however training ends: after
     ``epochs``, on patience running out, or on Ctrl-C (which stops training
@@ -144,6 +182,8 @@ def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, tr
                if config.early_stopping else None)
     progress = Progress(config.epochs, verbose=verbose, stream=stream, label=label)
     history = History()
+    range_test = (_RangeTest(history, config, model.export_weights(), sample, n_train)
+                  if sample is not None else None)
     step = 0
     try:
         for epoch in range(1, config.epochs + 1):
@@ -157,18 +197,28 @@ def fit_loop(model, config: TrainConfig, n_train: int, train_epoch, evaluate, tr
                 progress.close()
                 raise TrainingDiverged(diagnosis.divergence(epoch, record["loss"], config))
             history.append(**record)
+            # The stopper sees the epoch before anything else runs, so an interrupt from here on finds the
+            # epoch's weights kept if they are the best (the next epoch's training has not started).
+            stop = stopper is not None and stopper.update(epoch, record, model.export_weights)
             progress.end_epoch(record)
-            _measure_and_diagnose(history, model, config, probe, progress)
+            _measure_and_diagnose(history, model, config, probe, progress, range_test)
             if on_epoch_end is not None:
                 on_epoch_end(history)
-            if stopper is not None and stopper.update(epoch, record, model.export_weights):
+            if stop:
                 history.stopped_epoch = epoch
                 break
     except KeyboardInterrupt:
         history.interrupted = True
+        if stopper is not None and history.epochs and stopper.last_epoch != history["epoch"][-1]:
+            # Interrupted between recording an epoch and showing it to the stopper: the model still
+            # holds that epoch's weights.
+            stopper.update(history["epoch"][-1], history.last(), model.export_weights)
     finally:
         progress.close()
         _restore_best(model, stopper, history)
+        if history.lr_range_test is not None and sum(history["seconds"]) > 0:
+            history.lr_range_test["share_of_training"] = round(history.lr_range_test["seconds"]
+                                                               / sum(history["seconds"]), 4)
     if not _finite_weights(model.export_weights()):
         raise TrainingDiverged(
             f"training diverged (weights are not finite); try a learning rate smaller than {config.learning_rate}"
@@ -214,5 +264,10 @@ def fit_arrays(model: Trainable, x, y, x_val=None, y_val=None, *, config: TrainC
         order = rng.permutation(n) if config.shuffle else np.arange(n)
         return model.train_epoch(train, order, config.batch_size, schedule, step, on_batch)
 
+    def sample():
+        idx = np.random.default_rng([config.seed, 4]).permutation(n)[:LR_SAMPLE]
+        return x[idx], y[idx]
+
     return fit_loop(model, config, n, train_epoch, model.loss_and_accuracy, train, val, verbose=verbose,
-                    label=label, on_epoch_end=on_epoch_end, stream=stream, probe=(x[probe_idx], y[probe_idx]))
+                    label=label, on_epoch_end=on_epoch_end, stream=stream, probe=(x[probe_idx], y[probe_idx]),
+                    sample=sample)

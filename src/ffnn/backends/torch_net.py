@@ -32,7 +32,7 @@ from ..atomic import atomic_write
 from ..config import TrainConfig
 from ..data import as_rows, to_labels
 from ..functional import get_activation, get_loss
-from ..training import check_xy, fit_loop
+from ..training import LR_SAMPLE, check_xy, fit_loop
 from ..weights import check_weights, init_weights
 from . import model_path
 from .common import ArrayAPI, chunks, device_name, problem_set_names, scale_uint8
@@ -222,8 +222,26 @@ class NeuralNetworkTorch(nn.Module, ArrayAPI):
         except (AttributeError, TypeError):  # an iterable without a sized dataset
             n_train = None
         self.history_ = fit_loop(self, self.train_config, n_train, train_epoch, self._evaluate_loader, train_loader,
-                                 val_loader, verbose=verbose, label=BACKEND, on_epoch_end=on_epoch_end, stream=stream)
+                                 val_loader, verbose=verbose, label=BACKEND, on_epoch_end=on_epoch_end, stream=stream,
+                                 sample=self._sampler(train_loader, n_train))
         return self.history_
+
+    def _sampler(self, loader, n):
+        """For the learning-rate range test: up to ``LR_SAMPLE`` of the loader's samples as the network sees them,
+        read from its dataset by index (iterating the loader would move its shuffling on); None if it has
+        no indexable dataset."""
+        dataset = getattr(loader, "dataset", None)
+        if n is None or not hasattr(dataset, "__getitem__"):
+            return None
+
+        def sample():
+            idx = np.random.default_rng([self.train_config.seed, 4]).permutation(n)[:LR_SAMPLE]
+            images, labels = zip(*(dataset[int(i)] for i in idx))
+            x, y = self._batch(torch.stack([torch.as_tensor(a) for a in images]),
+                               torch.stack([torch.as_tensor(b) for b in labels]))
+            return x.cpu().numpy().astype(np.float32), y.cpu().numpy()
+
+        return sample
 
     def _inputs(self, x):
         """``x`` (tensor or array) as rows on the device, and whether it was a single sample."""

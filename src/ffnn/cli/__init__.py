@@ -47,6 +47,10 @@ COMMANDS = {
     "tune": ("search learning rate and batch size on the validation split with Optuna (resumable, several "
              "processes or machines), then score the best trial on the test set once", "tune"),
     "serve": ("serve a local web page to draw a digit and watch each trained network read it", "serve"),
+    "lr-find": ("the learning-rate range test: the rates at which the loss falls fastest for a training "
+                "configuration, with its plot", "lr_find"),
+    "check": ("feedback on teams' submissions of the problem set: each check with its evidence and, where "
+              "something is wrong, what to change; JSON, Markdown, Gradescope and CSV reports", "check"),
 }
 
 

@@ -34,8 +34,9 @@ def run(args) -> int:
     backend, model = run_.load_model()
     result = inspect_digit(model.export_weights(), digit, model.train_config.activation)
     plot_inspection(digit, result, out, title=f"{run_.path.name} ({backend}): {Path(args.image).name}")
+    advice = _rate_advice(run_)
     result = {"run_dir": str(run_.path), "backend": backend, "image": args.image, "figure": str(out),
-              **result, "input": np.asarray(digit, dtype=float).round(6).tolist()}
+              **result, "input": np.asarray(digit, dtype=float).round(6).tolist(), **advice}
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -45,5 +46,24 @@ def run(args) -> int:
         values = np.asarray(layer["values"])
         print(f"  hidden layer {layer['layer']}: {layer['units']} {result['activation']} units, mean "
               f"{values.mean():.3f}, {layer['saturation']:.0%} saturated")
+    if advice.get("lr_advice"):
+        print(f"Learning rate (epoch {advice['lr_range_test']['epoch']}): {advice['lr_advice']}")
     print(f"Figure: {out}")
     return 0
+
+
+def _rate_advice(run_) -> dict:
+    """The run's learning-rate range test and the advice given from it (``{}`` if none ran, or for runs
+    written before it existed)."""
+    from ..config import TrainConfig
+    from ..diagnosis import rate_advice
+    from ..errors import FfnnError
+
+    try:
+        test = run_.read_metrics().get("lr_range_test")
+        config = TrainConfig.from_dict(run_.read_config()["config"])
+    except (OSError, ValueError, KeyError, FfnnError):
+        return {}
+    if not test:
+        return {}
+    return {"lr_range_test": test, "lr_advice": rate_advice(test, config)}

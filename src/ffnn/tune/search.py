@@ -31,6 +31,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..errors import SearchError
+from ..format import pct
 from .spec import BATCH_SIZES, DEFAULT_STUDY, LR_RANGES, Space, difference, identity, identity_from_v1
 
 __all__ = ["Space", "SearchError", "LR_RANGES", "BATCH_SIZES", "open_study", "search", "worker_id",
@@ -109,13 +110,24 @@ def open_storage(url: str):
 
     import optuna
 
-    # SQLite: wait for a busy file instead of failing; PostgreSQL: notice dropped connections.
-    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    sqlite = url.startswith("sqlite")
+    # SQLite: wait for a busy file instead of failing, and begin transactions ourselves (isolation_level None
+    # turns off the driver's own, lazy BEGIN); PostgreSQL: notice dropped connections.
+    kwargs = {"connect_args": {"timeout": 60, "isolation_level": None}} if sqlite else {"pool_pre_ping": True}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return _retrying(lambda: optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT,
-                                                            grace_period=GRACE),
-                         f"the storage {redacted(url)}")
+        storage = _retrying(lambda: optuna.storages.RDBStorage(url, engine_kwargs=kwargs,
+                                                               heartbeat_interval=HEARTBEAT, grace_period=GRACE),
+                            f"the storage {redacted(url)}")
+    if sqlite:
+        from sqlalchemy import event
+
+        # Optuna takes a waiting trial by reading its state and then writing RUNNING, in one transaction that
+        # locks the row on PostgreSQL; SQLite ignores the row lock and the driver begins the transaction only
+        # at the write, so two workers could both take the same trial. BEGIN IMMEDIATE takes the file's
+        # write lock first: one worker at a time reads and writes (SQLite writes one at a time anyway).
+        event.listen(storage.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return storage
 
 
 def _sampler(seed: int | None):
@@ -226,7 +238,7 @@ def _print_trial(study, trial) -> None:
     value = trial.value if trial.value is not None else (trial.intermediate_values or {}).get(
         max(trial.intermediate_values or [0]), math.nan)
     print(f"trial {trial.number} {trial.state.name.lower()}: {params}: validation accuracy "
-          f"{100 * value:.2f}% after {trial.user_attrs.get('epochs', 0)} epochs", flush=True)
+          f"{pct(value)} after {trial.user_attrs.get('epochs', 0)} epochs", flush=True)
 
 
 def _sampler_seed(spec, n_before: int, index: int) -> int:

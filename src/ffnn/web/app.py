@@ -5,9 +5,11 @@ Routes (every error is JSON ``{"error": "one line"}`` with a 4xx status)::
     GET  /                                  the page (static/index.html)
     GET  /static/{file}                     its script and style sheet, from the package only
     GET  /api/models                        the served models
+    GET  /api/limits                        the largest upload and image accepted (the page checks files first)
     GET  /api/models/{name}/weights/{unit}  first-layer weights of one hidden unit, as an image
     POST /api/predict[?inspect=NAME]        multipart field "image": every model's prediction
-    GET  /openapi.json, /docs               the API's OpenAPI description
+    GET  /openapi.json                      the API's OpenAPI description
+    GET  /docs                              Swagger UI on it, from local files (fastapi-offline's), no CDN
     /api/train...                           training from the page (:mod:`ffnn.web.training_api`)
 
 Errors: 400 for a missing ``image`` field, a file that is not an image or
@@ -32,7 +34,7 @@ from starlette.exceptions import HTTPException
 from .jobs import TrainLimits, Trainer
 from .registry import Registry, UnknownModel
 from .training_api import add_training_routes
-from .upload import MAX_UPLOAD_BYTES, BodyLimit, TooLarge, UploadError, decode, preview
+from .upload import MAX_PIXELS, MAX_UPLOAD_BYTES, BodyLimit, TooLarge, UploadError, decode, preview
 
 __all__ = ["create_app", "STATIC"]
 
@@ -91,6 +93,39 @@ def _predict(registry: Registry, data: bytes, inspect: str | None) -> dict:
     return result
 
 
+def docs_assets() -> Path | None:
+    """The directory of Swagger UI's script, style sheet and icon as the ``fastapi-offline`` package ships
+    them, or None without it."""
+    try:
+        import fastapi_offline
+    except ImportError:
+        return None
+    path = Path(fastapi_offline.__file__).with_name("static")
+    return path if (path / "swagger-ui-bundle.js").is_file() else None
+
+
+def _add_docs(app: FastAPI) -> None:
+    """``/docs`` from local files: FastAPI's page loads Swagger UI from a CDN, blank offline. Without the
+    files, ``/docs`` is a 404 that names ``/openapi.json``."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+
+    assets = docs_assets()
+    if assets is None:
+        @app.get("/docs", include_in_schema=False)
+        def no_docs():
+            return _error(404, "the API page needs the fastapi-offline package (pip install 'ffnn[web]'); "
+                               "the API's description is at /openapi.json")
+        return
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="ffnn API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon.png")
+
+
 def create_app(registry: Registry, max_upload_bytes: int = MAX_UPLOAD_BYTES,
                limits: TrainLimits | None = None, on_new_run=None) -> FastAPI:
     """The ASGI app serving ``registry``; request bodies over ``max_upload_bytes`` get 413.
@@ -108,8 +143,9 @@ def create_app(registry: Registry, max_upload_bytes: int = MAX_UPLOAD_BYTES,
         await run_in_threadpool(trainer.close)
 
     app = FastAPI(title="ffnn", version="1", summary="Draw a digit and watch each trained network read it.",
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.registry = registry
+    _add_docs(app)
     app.add_middleware(BodyLimit, limit=max_upload_bytes)
     _add_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -122,6 +158,10 @@ def create_app(registry: Registry, max_upload_bytes: int = MAX_UPLOAD_BYTES,
     @app.get("/api/models", summary="The served models, their layer sizes, test accuracy and history")
     def models() -> list[dict]:
         return [m.describe() for m in registry.models.values()]
+
+    @app.get("/api/limits", summary="The largest upload (bytes) and image (pixels) /api/predict accepts")
+    def limits() -> dict:
+        return {"max_upload_bytes": max_upload_bytes, "max_pixels": MAX_PIXELS}
 
     @app.get("/api/models/{name}/weights/{unit}", summary="First-layer weights of one hidden unit")
     def weights(name: str, unit: int) -> dict:

@@ -5,7 +5,8 @@ const INK_WIDTH = 18;      // pen width on the 280-pixel pad: about MNIST's stro
 const DEBOUNCE_MS = 120;   // wait this long after the last stroke change before asking the server
 
 const $ = (id) => document.getElementById(id);
-const state = { models: [], strokes: [], drawing: null, timer: null, sent: 0, shown: 0, lastImage: null, unit: 0 };
+const state = { models: [], limits: null, strokes: [], drawing: null, timer: null, sent: 0, shown: 0, lastImage: null,
+                unit: 0 };
 
 // ------------------------------------------------------------------ drawing pad
 
@@ -55,6 +56,14 @@ function setUpPad() {
   $("upload").addEventListener("change", (e) => {
     const file = e.target.files[0];
     if (!file) return;
+    const limit = state.limits && state.limits.max_upload_bytes;
+    if (limit && file.size > limit) {  // refused here: sending it would only get a 413 (or a reset)
+      e.target.value = "";
+      showNothing();
+      message(`${file.name} is ${megabytes(file.size)}, more than the ${megabytes(limit)} the server accepts; ` +
+              "choose a smaller image.", true);
+      return;
+    }
     state.strokes = [];
     redraw();
     state.lastImage = { blob: file, name: file.name };
@@ -100,6 +109,10 @@ async function send() {
   showPredictions(body.predictions);
   showSteps(body.steps, body.input);
   if (body.hidden) showHidden(body.hidden.layers);
+}
+
+function megabytes(bytes) {
+  return (bytes / 2 ** 20).toFixed(1) + " MB";
 }
 
 function message(text, isError = false) {
@@ -323,6 +336,7 @@ async function start() {
   try {
     const response = await fetch("/api/models");
     state.models = await response.json();
+    state.limits = await (await fetch("/api/limits")).json();
   } catch (err) {
     message("Cannot reach the server (" + err.message + ").", true);
     return;
