@@ -838,28 +838,30 @@ def _md_timings(results: dict) -> list:
 
 def _md_numpy(results: dict) -> list:
     """The NumPy backend beside ``ffnn train``, the per-sample loop and the floor; its memory per epoch."""
-    time = {(t["implementation"], t["batch_size"]): t for t in results["timings"]}
-    sizes = sorted({bs for impl, bs in time if impl == "numpy"})
+    rows = {(t["implementation"], t["batch_size"]): t for t in results["timings"]}
+    sizes = sorted({bs for impl, bs in rows if impl == "numpy"})
     lines = []
-    if any(("numpy_train", bs) in time for bs in sizes):
+    if any(("numpy_train", bs) in rows for bs in sizes):
         lines += ["", "## The benchmark and `ffnn train`", "",
                   "The NumPy backend's epoch as timed here (`train_epoch`, what `History[\"seconds\"]` records) "
                   "and a plain `ffnn train` epoch on the same rows: the backend trained by `fit_arrays`, the "
                   "training loop `ffnn train` runs, one epoch per turn, its time read from its History. The "
                   "two take turns with the others in one process.", "",
-                  "| batch | benchmark's numpy epoch (s) | plain `ffnn train` epoch (s) | ratio |", "|---:|---:|---:|---:|"]
+                  "| batch | benchmark's numpy epoch (s) | plain `ffnn train` epoch (s) | ratio |",
+                  "|---:|---:|---:|---:|"]
         for bs in sizes:
-            a, b = time.get(("numpy", bs)), time.get(("numpy_train", bs))
+            a, b = rows.get(("numpy", bs)), rows.get(("numpy_train", bs))
             if a and b:
                 lines.append(f"| {bs} | {_fmt(a['seconds_per_epoch'], 3)} | {_fmt(b['seconds_per_epoch'], 3)} | "
                              f"{a['seconds_per_epoch'] / b['seconds_per_epoch']:.3f} |")
-    if any(k in time for k in (("per_sample", 1), ("per_sample_mse", 1))):
+    if any(k in rows for k in (("per_sample", 1), ("per_sample_mse", 1))):
         lines += ["", "## Per-sample mode (batch 1)", "",
                   "Microseconds per training sample: the NumPy backend at batch 1 (the problem set's protocol) "
                   "against the same steps written with `np.dot` and `np.outer` on 1-D vectors.", "",
-                  "| loss | numpy backend (µs/sample) | np.dot/np.outer loop (µs/sample) | ratio |", "|---|---:|---:|---:|"]
+                  "| loss | numpy backend (µs/sample) | np.dot/np.outer loop (µs/sample) | ratio |",
+                  "|---|---:|---:|---:|"]
         for loss, impl, ref in (("cross-entropy", "numpy", "per_sample"), ("mse", "numpy_mse", "per_sample_mse")):
-            a, b = time.get((impl, 1)), time.get((ref, 1))
+            a, b = rows.get((impl, 1)), rows.get((ref, 1))
             if a and b:
                 us = lambda t: 1e6 * t["seconds_per_epoch"] / results["epoch_samples"]  # noqa: E731
                 lines.append(f"| {loss} | {us(a):.1f} | {us(b):.1f} | {us(a) / us(b):.3f} |")
