@@ -6,6 +6,7 @@ the configuration); they share helpers and settings of their own and run many ex
 """
 import gzip
 import hashlib
+import re
 import subprocess
 import sys
 from importlib import resources
@@ -355,9 +356,6 @@ def test_dataloader_labels_are_checked_like_arrays(bad):
 
 # ----------------------------------------------------------- edges, written for surviving mutants
 
-import gzip as _gzip  # noqa: E402
-import re  # noqa: E402
-
 
 def test_parse_idx_names_raw_bytes_by_default():
     with pytest.raises(DatasetError, match=r"^<bytes>: truncated header \(3 bytes\)$"):
@@ -467,7 +465,7 @@ def test_read_verified_and_read_idx_name_the_file(tmp_path):
     import hashlib
 
     path = tmp_path / "x.idx.gz"
-    path.write_bytes(_gzip.compress(b"garbage!"))
+    path.write_bytes(gzip.compress(b"garbage!"))
     with pytest.raises(DatasetError, match=r"^x\.idx\.gz: bad magic number 0x67617262 "):
         data.read_verified(path, hashlib.sha256(b"garbage!").hexdigest())  # the sum matches, the format not
     with pytest.raises(DatasetError, match=rf"^{re.escape(str(tmp_path / 'missing.gz'))}: file not found$"):
