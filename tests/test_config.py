@@ -1,4 +1,9 @@
-"""TrainConfig validation, schedules and History export."""
+"""TrainConfig validation (ffnn.config), schedules and History export.
+
+Every example-based test of config.py is here. The Hypothesis fuzz campaign of the configuration (and of
+the labels it is trained on) stays in ``test_fuzz_config.py``, named after the input it fuzzes, with its own
+settings and many examples per test.
+"""
 import csv
 import io
 import json
@@ -125,3 +130,43 @@ def test_choices_come_from_the_tables():
     assert config.ACTIVATIONS is functional.ACTIVATIONS and tuple(config.ACTIVATIONS) == ("sigmoid", "tanh", "relu")
     assert config.LOSSES is functional.LOSSES and tuple(config.LOSSES) == ("mse", "cross-entropy")
     assert config.SCHEDULES is schedules.SCHEDULES and tuple(config.SCHEDULES) == ("constant", "time-based")
+
+
+# --------------------------------------------- TrainConfig.for_class: what counts as kept at its default
+#
+# TrainConfig.for_class: which arguments count as "kept at their default" when a config is given too.
+#
+# Written for the mutants of ``_same`` that survived the mutation run of 2026-11-26 on the merged config.py
+# (tools/mutation_notes.toml). The rule: sequences compare as tuples, real numbers by value, anything else
+# must be of the default's own type and equal to it (so a bool never stands for an int, nor an int for a
+# bool).
+
+
+NAMES = {"layer_sizes": "sizes", "seed": "random_state"}
+
+
+def init(sizes=(4, 2), random_state=1, loss="mse", early_stopping=None, shuffle=True, min_delta=0.0):
+    """A problem-set signature: its defaults are what "kept" means."""
+
+
+CONFIG = TrainConfig(layer_sizes=(6, 3), loss="cross-entropy", shuffle=False)
+
+
+def test_arguments_equal_to_their_defaults_are_kept():
+    kept = dict(sizes=[4, 2], random_state=1.0, loss="mse", early_stopping=None, shuffle=True, min_delta=0)
+    assert TrainConfig.for_class(CONFIG, NAMES, kept, init) is CONFIG
+    assert TrainConfig.for_class(CONFIG, NAMES, dict(loss="mse"), init) is CONFIG  # an equal string
+
+
+@pytest.mark.parametrize("name, value", [
+    ("loss", "cross-entropy"),  # a string of the same type, not equal
+    ("shuffle", False),
+    ("shuffle", 1),             # equal to True in Python, but an int is not the bool default
+    ("random_state", True),     # equal to 1 in Python, but a bool is not the int default
+    ("sizes", None),            # not a sequence: compared as it is, never as a tuple
+    ("early_stopping", [5]),    # a sequence against a default of None
+    ("early_stopping", 0),      # a number against a default of None
+])
+def test_an_argument_that_differs_from_its_default_is_refused_with_a_config(name, value):
+    with pytest.raises(ValueError, match=rf"^give either config or {name}, not both$"):
+        TrainConfig.for_class(CONFIG, NAMES, {name: value}, init)

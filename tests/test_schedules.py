@@ -3,12 +3,16 @@
 The NumPy and PyTorch backends ask :class:`ffnn.schedules.TimeBased` for the
 rate of each step; Keras asks :class:`ffnn.TimeBasedLearningRate`. One table,
 worked by hand from eta(t) = max(eta_0 - t, 1) with eta_0 = 10, checks both,
-and the rate a Keras SGD optimizer really applies at that step.
+and the rate a Keras SGD optimizer really applies at that step. The last section
+checks the schedules used directly, and how they refuse bad rates.
 """
+import math
+
 import numpy as np
 import pytest
 
-from ffnn.schedules import TimeBased
+from ffnn.schedules import Constant, TimeBased, check_positive_int, make_schedule
+
 
 # step t: max(10 - t, 1)
 TABLE = [(0, 10.0), (1, 9.0), (5, 5.0), (9, 1.0), (10, 1.0), (1000, 1.0)]
@@ -76,3 +80,45 @@ def test_keras_schedule_serialises(keras):
     restored = keras.saving.deserialize_keras_object(config)  # found through its registration alone
     assert isinstance(restored, TimeBasedLearningRate)
     assert float(keras.ops.convert_to_numpy(restored(3))) == 4.0
+
+
+# --------------------------------------------------------------------------- the schedules used directly
+#
+# The schedules used directly (as the Keras face and the problem set do), which the larger tests reach only
+# through validated paths. Written to kill the mutants ``make mutation`` found surviving (docs/testing.md
+# names them).
+
+
+def test_make_schedule_refuses_an_unknown_name_listing_the_choices():
+    with pytest.raises(ValueError, match=r"^schedule must be one of constant, time-based, got 'cosine'$"):
+        make_schedule("cosine", 1.0)
+    assert isinstance(make_schedule("constant", 0.5), Constant)
+    assert isinstance(make_schedule("time-based", 3), TimeBased)
+
+
+@pytest.mark.parametrize("bad", [0, 0.0, -1, -0.5, True, False, math.inf, math.nan, 10**400, "1", None])
+def test_constant_refuses_what_is_not_a_positive_number(bad):
+    with pytest.raises(ValueError, match=r"^learning_rate must be a positive number, got "):
+        Constant(bad)
+
+
+@pytest.mark.parametrize("good", [1e-300, 0.5, 1, 7, np.float32(0.25), np.int64(3)])
+def test_constant_keeps_a_positive_rate_at_every_step(good):
+    schedule = Constant(good)
+    assert [schedule(step) for step in (0, 1, 10**6)] == [float(good)] * 3
+    assert isinstance(schedule(0), float) and repr(schedule) == f"Constant({float(good)!r})"
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.0, True, "3", None])
+def test_time_based_needs_a_positive_integer(bad):
+    with pytest.raises(ValueError, match=r"^initial_learning_rate must be a positive integer, got "):
+        TimeBased(bad)
+    with pytest.raises(ValueError, match=r"^batch_size must be a positive integer"):
+        check_positive_int(bad, "batch_size")
+
+
+def test_time_based_drops_by_one_per_step_to_one():
+    schedule = TimeBased(4)
+    assert [schedule(s) for s in range(6)] == [4.0, 3.0, 2.0, 1.0, 1.0, 1.0]
+    assert TimeBased(1)(0) == 1.0 and repr(schedule) == "TimeBased(4)"
+    assert check_positive_int(np.int64(5), "n") == 5 and type(check_positive_int(np.int64(5), "n")) is int

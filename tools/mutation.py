@@ -37,23 +37,16 @@ TARGET = 0.90  # fraction of mutants each module must kill
 
 #: module -> (source file, the tests that guard it). Only these tests run against the module's mutants.
 MODULES = {
-    "functional": ("src/ffnn/functional.py", ["tests/test_behaviour_core.py", "tests/test_numpy_gradients.py",
-                                               "tests/test_mutation_kills_functional.py"]),
+    "functional": ("src/ffnn/functional.py", ["tests/test_functional.py", "tests/test_numpy_gradients.py"]),
     "numpy_net": ("src/ffnn/backends/numpy_net.py",
                   ["tests/test_numpy_net.py", "tests/test_numpy_gradients.py", "tests/test_behaviour_numpy_net.py",
                    "tests/test_mutation_kills_numpy_net.py"]),
-    "training": ("src/ffnn/training.py", ["tests/test_training.py", "tests/test_behaviour_training.py",
-                                           "tests/test_mutation_kills_training.py"]),
+    "training": ("src/ffnn/training.py", ["tests/test_training.py"]),
     "schedules": ("src/ffnn/schedules.py",
-                  ["tests/test_schedules.py", "tests/test_config.py", "tests/test_fuzz_config.py",
-                   "tests/test_behaviour_core.py"]),
-    "data": ("src/ffnn/data.py",
-             ["tests/test_data.py", "tests/test_fuzz_idx.py", "tests/test_fuzz_config.py",
-              "tests/test_behaviour_data.py", "tests/test_mutation_kills_data.py"]),
-    "imaging": ("src/ffnn/imaging.py",
-                ["tests/test_imaging.py", "tests/test_fuzz_image.py", "tests/test_behaviour_imaging.py"]),
-    "config": ("src/ffnn/config.py", ["tests/test_config.py", "tests/test_fuzz_config.py",
-                                       "tests/test_mutation_kills_config.py"]),
+                  ["tests/test_schedules.py", "tests/test_config.py", "tests/test_fuzz_config.py"]),
+    "data": ("src/ffnn/data.py", ["tests/test_data.py", "tests/test_fuzz_idx.py", "tests/test_fuzz_config.py"]),
+    "imaging": ("src/ffnn/imaging.py", ["tests/test_imaging.py", "tests/test_fuzz_image.py"]),
+    "config": ("src/ffnn/config.py", ["tests/test_config.py", "tests/test_fuzz_config.py"]),
 }
 
 STATUS_KILLED = {"killed", "timeout", "caught by type check"}
@@ -335,8 +328,9 @@ def write_report(path: Path = DOC) -> str:
         "- **Fuzzing** (Hypothesis, in `make test`): `tests/test_fuzz_idx.py` (the IDX reader),",
         "  `tests/test_fuzz_image.py` (the image loader), `tests/test_fuzz_config.py` (labels and",
         "  configuration). Every outside input ends in a `ValueError` naming the file or field.",
-        "- **Behaviour tests** for what the CLI and the loop promise: `tests/test_behaviour_*.py`,",
-        "  `tests/test_refusals.py` (pickles in `.npz` and `.pt` are refused, never unpickled).",
+        "- **Behaviour tests** for what the CLI and the loop promise, in the test file of the unit they test",
+        "  (a module's tests are in `tests/test_<module>.py`, its fuzzing beside it in `tests/test_fuzz_*.py`),",
+        "  and `tests/test_refusals.py` (pickles in `.npz` and `.pt` are refused, never unpickled).",
         "- **Mutation testing** (mutmut, `make mutation`, too slow for `make test`): each core module is",
         "  mutated in a scratch copy and only the tests listed for it run against each mutant.",
         "",

@@ -29,44 +29,44 @@ BUGS = {
         "src/ffnn/data.py",
         "if not (np.all((y == 0) | (y == 1)) and np.all(rows == 1)):",
         "if False:",
-        ["tests/test_fuzz_config.py", "tests/test_behaviour_data.py::test_train_val_split_refuses_multi_hot_labels"]),
+        ["tests/test_fuzz_config.py", "tests/test_data.py::test_train_val_split_refuses_multi_hot_labels"]),
     "dataloader argmax": (
         "the DataLoader path takes argmax of any 2-D labels unchecked",
         "src/ffnn/backends/torch_net.py",
         "labels = torch.from_numpy(to_labels(labels.cpu().numpy()))",
         "labels = labels.argmax(1)",
-        ["tests/test_behaviour_data.py::test_dataloader_labels_are_checked_like_arrays"]),
+        ["tests/test_data.py::test_dataloader_labels_are_checked_like_arrays"]),
     "no sha-256": (
         "the bundled MNIST is loaded without its SHA-256 check",
         "src/ffnn/data.py",
         "array = read_verified(path, digest)",
         "array = read_idx(path)",
-        ["tests/test_behaviour_data.py"]),
+        ["tests/test_data.py"]),
     "min_delta ignored": (
         "early stopping ignores min_delta",
         "src/ffnn/training.py",
         "if score < self.best - self.min_delta:",
         "if score < self.best:",
-        ["tests/test_behaviour_training.py"]),
+        ["tests/test_training.py"]),
     "no restore on ctrl-c": (
         "the best weights are not restored when Ctrl-C ends a run with early stopping",
         "src/ffnn/training.py",
         "if stopper is not None and stopper.best_weights is not None:",
         "if stopper is not None and stopper.best_weights is not None and not history.interrupted:",
-        ["tests/test_behaviour_training.py"]),
+        ["tests/test_training.py"]),
     "last n": (
         "--n-train takes the last N images instead of the first N",
         "src/ffnn/experiment.py",
         "x, y = x[:spec.n_train], y[:spec.n_train]",
         "x, y = x[-spec.n_train:], y[-spec.n_train:]",
-        ["tests/test_behaviour_cli.py::test_n_train_takes_the_first_n_mnist_images",
-         "tests/test_behaviour_cli.py::test_data_dir_trains_on_the_first_n_of_that_directory"]),
+        ["tests/test_cli.py::test_n_train_takes_the_first_n_mnist_images",
+         "tests/test_cli.py::test_data_dir_trains_on_the_first_n_of_that_directory"]),
     "accuracy minimised": (
         "early stopping minimises accuracy",
         "src/ffnn/training.py",
         'self.sign = -1.0 if "accuracy" in monitor else 1.0',
         "self.sign = 1.0",
-        ["tests/test_training.py::test_early_stopping_needs_validation_data", "tests/test_behaviour_training.py"]),
+        ["tests/test_training.py::test_early_stopping_needs_validation_data", "tests/test_training.py"]),
     "torch never trains": (
         "the torch backend never updates its weights (an untrained network passes a loose agreement check)",
         "src/ffnn/backends/torch_net.py",
@@ -109,7 +109,7 @@ BUGS = {
         "src/ffnn/data.py",
         "classes, counts = np.unique(labels, return_counts=True)",
         "classes, counts = np.unique(y, return_counts=True)",
-        ["tests/test_behaviour_data.py::test_train_val_split_of_one_hot_labels_is_the_split_of_their_integer_labels"]),
+        ["tests/test_data.py::test_train_val_split_of_one_hot_labels_is_the_split_of_their_integer_labels"]),
     "trial scores last epoch": (
         "a tune trial scores its last epoch instead of the epoch early stopping keeps",
         "src/ffnn/tune/search.py",
@@ -128,7 +128,7 @@ BUGS = {
         "src/ffnn/data.py",
         "labels.max() >= n_classes):",
         "labels.max() > n_classes):",
-        ["tests/test_behaviour_data.py::test_a_label_equal_to_the_number_of_classes_is_refused_by_name"]),
+        ["tests/test_data.py::test_a_label_equal_to_the_number_of_classes_is_refused_by_name"]),
 }
 
 
