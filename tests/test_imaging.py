@@ -473,4 +473,4 @@ def test_a_144_megapixel_png_is_refused_in_one_line_without_pillows_warning(tmp_
         with pytest.raises(ValueError) as err:
             load_digit(path)
     assert [str(w.message) for w in caught] == []
-    assert str(err.value) == f"{path}: the image is 12000x12000 pixels, more than the 64,000,000 this reader decodes"
+    assert str(err.value) == f"{path}: the image is 12000x12000 pixels, more than the 64,000,000 this loader decodes"
