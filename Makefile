@@ -21,7 +21,7 @@ serve: $(STAMP)
 	$(BIN)/ffnn serve
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
