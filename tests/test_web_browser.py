@@ -13,7 +13,7 @@ if not os.access(CHROMIUM, os.X_OK):
 pytest.importorskip("playwright", reason="browser tests need Playwright: pip install playwright")
 pytest.importorskip("fastapi")
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 from helpers import web as _web  # noqa: E402
 
@@ -28,22 +28,14 @@ def url():
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+    with _web.chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url)
-    page.wait_for_selector("body[data-ready=true]")
-    yield page
-    page.close()
+    with _web.open_page(browser, url, 1000, TIMEOUT_MS) as (page, errors):
+        yield page
     assert errors == [], "JavaScript errors on the page"
 
 

@@ -18,7 +18,9 @@ pytest.importorskip("playwright", reason="browser tests need Playwright: pip ins
 pytest.importorskip("fastapi")
 pytest.importorskip("sse_starlette")
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
+
+from helpers import web as _web  # noqa: E402
 
 from ffnn.web.jobs import TrainLimits  # noqa: E402
 from ffnn.web.registry import Registry  # noqa: E402
@@ -43,23 +45,15 @@ def url(runs_dir):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+    with _web.chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 1200})
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url)
-    page.wait_for_selector("body[data-ready=true]")
-    page.wait_for_selector("#train[data-ready=true]")
-    yield page
-    page.close()
+    with _web.open_page(browser, url, 1200, TIMEOUT_MS,
+                        ready=("body[data-ready=true]", "#train[data-ready=true]")) as (page, errors):
+        yield page
     assert errors == [], "JavaScript errors on the page"
 
 

@@ -7,6 +7,7 @@ API, load and browser tests do not each pay for TensorFlow's start-up.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import importlib.util
 import io
@@ -69,3 +70,36 @@ def live_server(reg=None):
     from ffnn.web.serve import background
 
     return background(reg or registry())
+
+
+#: Debian's Chromium (Playwright cannot download its own browsers here).
+CHROMIUM = "/usr/bin/chromium"
+
+
+@contextlib.contextmanager
+def chromium():
+    """Headless Chromium driven by Playwright; yields the browser."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def open_page(browser, url, height: int, timeout_ms: int, ready=("body[data-ready=true]",)):
+    """A page of ``url`` once every selector in ``ready`` is there; yields ``(page, JavaScript errors)``."""
+    page = browser.new_page(viewport={"width": 1280, "height": height})
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(timeout_ms)
+    page.goto(url)
+    for selector in ready:
+        page.wait_for_selector(selector)
+    try:
+        yield page, errors
+    finally:
+        page.close()
