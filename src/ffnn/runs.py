@@ -32,7 +32,8 @@ from .atomic import atomic_write, atomic_write_text
 from .errors import RunError
 from .history import History
 
-__all__ = ["CONFIG_FORMAT", "RunError", "atomic_write", "atomic_write_text", "write_json", "read_json", "Run",
+__all__ = ["CONFIG_FORMAT", "RunError", "jsonable",
+           "atomic_write", "atomic_write_text", "write_json", "read_json", "Run",
            "default_run_dir", "open_run", "is_comparison", "open_comparison", "open_runs", "COMPARE_SUMMARY"]
 
 CONFIG = "config.json"
@@ -44,14 +45,14 @@ COMPARE_SUMMARY = "summary.json"
 CONFIG_FORMAT = 2
 
 
-def _jsonable(value):
+def jsonable(value):
     """Numpy scalars and arrays as Python values; NaN and infinities as null."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return jsonable(value.tolist())
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -63,7 +64,7 @@ def _jsonable(value):
 
 def write_json(path, data) -> Path:
     """Write ``data`` as indented JSON, atomically (NaN becomes null)."""
-    return atomic_write_text(path, json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n")
+    return atomic_write_text(path, json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n")
 
 
 def read_json(path) -> dict:

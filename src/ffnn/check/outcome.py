@@ -16,9 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..runs import jsonable
 from .result import Check
 
-__all__ = ["Unavailable", "Outcome", "version_difference", "run_checks", "json_safe"]
+__all__ = ["Unavailable", "Outcome", "version_difference", "run_checks"]
 
 #: Errors that come from an API change between the framework versions the course used (TensorFlow 2.14 with
 #: Keras 2, older PyTorch) and the ones ffnn runs, not from a mistake of the team: (pattern, what changed).
@@ -138,26 +139,13 @@ class Outcome:
         return evidence
 
 
-def json_safe(value):
-    """``value`` with NumPy scalars made Python numbers and NaN or infinite floats made None (JSON has neither)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 def run_checks(outcome: Outcome, judges) -> list:
     """Call each ``(check_id, judge)``: a judge returns a :class:`Check`; :class:`Unavailable` becomes an error."""
     checks = []
     for check_id, judge in judges:
         try:
             found = judge(outcome)
-            found.evidence = json_safe(found.evidence)
+            found.evidence = jsonable(found.evidence)
             checks.append(found)
         except Unavailable as exc:
             evidence = {k: v for k, v in exc.evidence.items() if v is not None}
