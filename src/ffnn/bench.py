@@ -651,9 +651,28 @@ RATIO_KINDS = {
 }
 
 
+def paired_ratio(a: dict, b: dict):
+    """The median of ``a``'s epoch divided by ``b``'s epoch of the same round, or None where the two rows
+    were not timed in the same rounds (another process, or a different number of epochs).
+
+    Two implementations that take turns in one process share each round's machine: on the 2-core
+    development machine an epoch is either fast or, while the second core is busy elsewhere, up to
+    twice as slow, so the medians of six epochs can land in different states (``ffnn train`` 0.746 s
+    against the backend's 0.504 s at batch 32, 2026-12-02, three of its six epochs slow) while the
+    quotient of the two epochs of one round stays near 1."""
+    sa, sb = a.get("epoch_seconds"), b.get("epoch_seconds")
+    if not sa or not sb or len(sa) != len(sb) or a["process"] != b["process"]:
+        return None
+    return statistics.median(x / y for x, y in zip(sa, sb))
+
+
 def compute_ratios(timings) -> list:
     """Each time divided by the floor's, the torch backend's, its plain reference's and its ``ffnn train``
-    epoch's at its batch size, wherever both were timed."""
+    epoch's at its batch size, wherever both were timed.
+
+    The ratio to ``ffnn train`` (the two are the same code, so it measures the measurement) is the
+    median of the two epochs' quotients round by round (:func:`paired_ratio`) where they took turns;
+    every other ratio is the quotient of the two reported times."""
     by = {(t["implementation"], t["batch_size"]): t for t in timings}
     ratios = []
     for t in timings:
@@ -663,9 +682,12 @@ def compute_ratios(timings) -> list:
             if ref is None or ref == impl or (ref, bs) not in by:
                 continue
             other = by[(ref, bs)]
+            value = t["seconds_per_epoch"] / other["seconds_per_epoch"]
+            paired = paired_ratio(t, other) if kind == "train" else None
             ratios.append(dict(numerator=impl, denominator=ref, kind=kind, batch_size=bs,
-                               value=t["seconds_per_epoch"] / other["seconds_per_epoch"],
-                               same_process=t["process"] == other["process"]))
+                               value=value if paired is None else paired,
+                               same_process=t["process"] == other["process"],
+                               **({"quotient_of_medians": value} if paired is not None else {})))
     return ratios
 
 
@@ -846,14 +868,20 @@ def _md_numpy(results: dict) -> list:
                   "The NumPy backend's epoch as timed here (`train_epoch`, what `History[\"seconds\"]` records) "
                   "and a plain `ffnn train` epoch on the same rows: the backend trained by `fit_arrays`, the "
                   "training loop `ffnn train` runs, one epoch per turn, its time read from its History. The "
-                  "two take turns with the others in one process.", "",
-                  "| batch | benchmark's numpy epoch (s) | plain `ffnn train` epoch (s) | ratio |",
-                  "|---:|---:|---:|---:|"]
+                  "two take turns with the others in one process; the ratio is the median of the two epochs' "
+                  "quotients round by round (each round's pair shares the machine's state), the quotient of "
+                  "the two medians beside it.", "",
+                  "| batch | benchmark's numpy epoch (s) | plain `ffnn train` epoch (s) | ratio, round by round "
+                  "| quotient of the medians | rounds |", "|---:|---:|---:|---:|---:|---|"]
+        paired = {r["batch_size"]: r for r in results["ratios"]
+                  if r["numerator"] == "numpy" and r["denominator"] == "numpy_train"}
         for bs in sizes:
             a, b = rows.get(("numpy", bs)), rows.get(("numpy_train", bs))
-            if a and b:
+            if a and b and bs in paired:
+                rounds = ", ".join(f"{x / y:.2f}" for x, y in zip(a["epoch_seconds"], b["epoch_seconds"]))
+                quotient = a["seconds_per_epoch"] / b["seconds_per_epoch"]
                 lines.append(f"| {bs} | {_fmt(a['seconds_per_epoch'], 3)} | {_fmt(b['seconds_per_epoch'], 3)} | "
-                             f"{a['seconds_per_epoch'] / b['seconds_per_epoch']:.3f} |")
+                             f"{paired[bs]['value']:.3f} | {quotient:.3f} | {rounds} |")
     if any(k in rows for k in (("per_sample", 1), ("per_sample_mse", 1))):
         lines += ["", "## Per-sample mode (batch 1)", "",
                   "Microseconds per training sample: the NumPy backend at batch 1 (the problem set's protocol) "
