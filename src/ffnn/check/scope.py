@@ -7,6 +7,7 @@ the checking process.
 from __future__ import annotations
 
 import ast
+import threading
 from pathlib import Path
 
 from .result import Check
@@ -39,6 +40,14 @@ INTERFACE = {
 }
 
 
+#: CPython 3.11's parser keeps its recursion-depth count per interpreter, not per
+#: thread: two threads parsing at once (``ffnn check --jobs 2``) can fail with
+#: "SystemError: AST constructor recursion depth mismatch" (CPython issue 106905;
+#: CI hit it in tests/test_check_submissions.py). Parsing takes milliseconds, so one
+#: parse at a time costs nothing.
+_PARSE_LOCK = threading.Lock()
+
+
 def _names(body) -> dict:
     """``name -> node`` of the functions, classes and assignments at one level."""
     found = {}
@@ -63,7 +72,8 @@ def _parameters(func) -> tuple:
 
 def _file_problems(path: Path, classes: dict) -> list:
     source = path.read_text(encoding="utf-8", errors="replace")
-    tree = ast.parse(source, filename=path.name)
+    with _PARSE_LOCK:
+        tree = ast.parse(source, filename=path.name)
     top = _names(tree.body)
     problems = []
     for name, (params, methods) in classes.items():
