@@ -77,7 +77,7 @@ def budget(batch_size: int, loss: str, epochs: int, threads: int = 1) -> dict:
         per_step = {k: 1e6 * v / steps for k, v in T.items()}
         if best is None or sum(per_step.values()) < sum(best.values()):
             best = per_step
-    best["the floor's products (nothing between them)"] = _products_alone(X, weights, ws, order, epochs, clock)
+    best["the floor's products (nothing between them)"] = _products_alone(X, batch_size, epochs, clock)
     return best
 
 
@@ -101,22 +101,15 @@ def call_overhead(batch_size: int, loss: str, epochs: int) -> float:
     return best
 
 
-def _products_alone(X, weights, ws, order, epochs, clock) -> float:
-    """Microseconds per step of the step's eight products back to back (the benchmark's floor), fastest epoch."""
-    batch_size, best = len(ws.x), None
+def _products_alone(x, batch_size, epochs, clock) -> float:
+    """Microseconds per step of the benchmark's matmul floor (:func:`ffnn.bench._floor_epoch`: the step's
+    eight products back to back into preallocated outputs) on the same rows, fastest epoch."""
+    from ffnn.bench import _floor_epoch
+
+    run_epoch, steps, best = _floor_epoch(x, batch_size), -(-len(x) // batch_size), None
     for _ in range(epochs):
-        t0, steps = clock(), 0
-        for start in range(0, len(X) - batch_size + 1, batch_size):
-            xb = X[start:start + batch_size]
-            a = xb
-            for l, (W, _b) in enumerate(weights):
-                a = np.matmul(a, W, out=ws.activations[l])
-            for l in range(len(weights) - 1, -1, -1):
-                a_prev = xb if l == 0 else ws.activations[l - 1]
-                np.dot(a_prev.T, ws.deltas[l], out=ws.coef_grads[l][0])
-                if l:
-                    np.matmul(ws.deltas[l], weights[l][0].T, out=ws.scratch[l - 1])
-            steps += 1
+        t0 = clock()
+        run_epoch(None)
         per_step = 1e6 * (clock() - t0) / steps
         best = per_step if best is None else min(best, per_step)
     return best
