@@ -1,5 +1,11 @@
-"""Shared fixtures: MNIST is loaded once per session (from the user cache)."""
+"""Shared fixtures: MNIST is loaded once per session (from the user cache).
+
+Collecting the tests imports no framework (``tests/test_architecture.py`` checks): each test file imports
+PyTorch or TensorFlow inside the fixtures and tests that use them, so a worker that runs none of them
+never pays for their start-up.
+"""
 import os
+import sys
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -8,6 +14,22 @@ import numpy as np
 import pytest
 
 from ffnn.data import load_mnist, prepare_images
+
+#: Modules that collecting the tests must not import.
+FRAMEWORKS = ("torch", "tensorflow", "keras")
+_COLLECTED = pytest.StashKey[tuple]()
+
+
+def pytest_collection_finish(session):
+    """Note the frameworks imported by now, before any test ran, and the files the tests came from."""
+    imported = sorted(m for m in FRAMEWORKS if m in sys.modules)
+    session.config.stash[_COLLECTED] = (FRAMEWORKS, imported, {item.path for item in session.items})
+
+
+@pytest.fixture
+def collection(request):
+    """``(FRAMEWORKS, those that collecting this session's tests imported, the test files collected)``."""
+    return request.config.stash[_COLLECTED]
 
 
 @pytest.fixture(scope="session")
