@@ -8,9 +8,13 @@ submodule ``x`` if there is one, else to the package (its ``__init__``).
 Checked: no import cycle inside ``ffnn``; nothing outside ``ffnn/cli/``
 imports ``ffnn.cli``; no module imports another module's ``_private`` name;
 every module imports only from its own layer or the layers below it. And in
-``tests/``: no test file imports another (shared helpers live in ``tests/helpers/``).
+``tests/``: no test file imports another (shared helpers live in ``tests/helpers/``), and collecting
+the tests imports no framework.
 """
 import ast
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -171,3 +175,21 @@ def test_no_test_file_imports_another():
             bad += [f"{path.name} (line {node.lineno}) imports {m}" for m in found
                     if m.split(".")[0] in names or m.split(".")[0] == "tests"]
     assert not bad, "; ".join(bad)
+
+
+def test_collecting_the_tests_imports_no_framework(collection):
+    """PyTorch and TensorFlow take seconds to import; each worker of ``make test`` collects every file.
+
+    In a session that collected every test file, what the collection left in ``sys.modules`` (noted
+    before any test ran) is checked; otherwise every file is collected again in a fresh interpreter.
+    """
+    frameworks, imported, files = collection
+    tests = Path(__file__).resolve().parent
+    if not set(tests.glob("test_*.py")) <= files:
+        script = ("import json, sys, pytest; pytest.main(['--collect-only', '-q', '-p', 'no:cacheprovider', "
+                  f"{str(tests)!r}]); print(json.dumps(sorted(m for m in {frameworks!r} if m in sys.modules)))")
+        done = subprocess.run([sys.executable, "-c", script], cwd=tests.parent, capture_output=True, text=True,
+                              timeout=300)
+        imported = json.loads(done.stdout.splitlines()[-1])
+    assert imported == [], (f"collecting the tests imported {', '.join(imported)}: import frameworks inside "
+                            f"the fixtures and tests that use them (see tests/test_parity.py)")

@@ -12,15 +12,16 @@ NumPy's OpenBLAS, PyTorch's MKL and Keras's oneDNN, so a ReLU unit whose pre-act
 rounding error of 0 can be on in one backend and off in another, and the histories part. It checks that
 where they part, that is what happened, rather than a difference in the arithmetic.
 """
+import importlib.util
 import itertools
 
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("tensorflow")
-pytest.importorskip("ffnn.backends.tf_net")  # TensorFlow's start-up here, not in the first case's time
-pytestmark = [pytest.mark.torch, pytest.mark.tf]
+# The frameworks are imported by the tests that run, never by collecting them (test_architecture checks).
+MISSING = [m for m in ("torch", "tensorflow") if importlib.util.find_spec(m) is None]
+pytestmark = [pytest.mark.torch, pytest.mark.tf,
+              pytest.mark.skipif(bool(MISSING), reason=f"needs {' and '.join(MISSING)}")]
 
 from ffnn import TrainConfig  # noqa: E402
 from ffnn.backends import build  # noqa: E402
@@ -39,6 +40,8 @@ def _id(case):
 @pytest.fixture(scope="module")
 def histories(mnist_small):
     """``{case id: {backend: History}}`` for every case, each model trained once."""
+    import torch
+
     x, y, xv, yv = mnist_small
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices on shared cores: more threads only spin
@@ -86,7 +89,9 @@ def test_three_backends_give_the_same_history(histories, case):
 def _pre_activations(name, model, x):
     """Each hidden layer's ``Z = A @ W + b`` as the backend ``name`` computes it, in float32."""
     zs = []
-    if name == "torch":  # torch_net.forward for ReLU layers (SPLIT_BIAS): the product, then the bias
+    if name == "torch":
+        import torch
+  # torch_net.forward for ReLU layers (SPLIT_BIAS): the product, then the bias
         a = torch.from_numpy(x)
         with torch.no_grad():
             for lin in model.linears[:-1]:
@@ -107,6 +112,8 @@ def test_relu_histories_part_only_where_a_unit_sits_at_zero(mnist):
     """Issue 27's run (momentum 0.9, rate 0.05, 3,000 images, compare's split), step by step, NumPy against
     PyTorch: while they agree, the weights differ by float32 rounding only; at the first step where they
     part, some ReLU pre-activation of that batch is within rounding of 0 and has opposite signs in the two."""
+    import torch
+
     from ffnn.data import prepare_images, train_val_split
 
     (x, y), _ = mnist
