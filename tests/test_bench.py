@@ -122,9 +122,13 @@ def test_bad_arguments_exit_with_one_line(capsys):
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
+    """One ``ffnn bench --quick``, without the untimed pause before each of its turns (0.1 s, 87 turns):
+    the pauses are checked where they are taken (test_interleaved_turns_..., test_keras_backend_takes_turns_...)."""
     out = tmp_path_factory.mktemp("bench")
-    code = main(["bench", "--quick", "--backends", ",".join(BACKENDS), "--json", str(out / "r.json"),
-                       "--markdown", str(out / "r.md")])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(bench.MODES, "quick", dict(bench.MODES["quick"], settle_seconds=0.0))
+        code = main(["bench", "--quick", "--backends", ",".join(BACKENDS), "--json", str(out / "r.json"),
+                     "--markdown", str(out / "r.md")])
     return code, json.loads((out / "r.json").read_text()), (out / "r.md").read_text()
 
 
