@@ -89,9 +89,9 @@ def test_three_backends_give_the_same_history(histories, case):
 def _pre_activations(name, model, x):
     """Each hidden layer's ``Z = A @ W + b`` as the backend ``name`` computes it, in float32."""
     zs = []
-    if name == "torch":
+    if name == "torch":  # torch_net.forward for ReLU layers (SPLIT_BIAS): the product, then the bias
         import torch
-  # torch_net.forward for ReLU layers (SPLIT_BIAS): the product, then the bias
+
         a = torch.from_numpy(x)
         with torch.no_grad():
             for lin in model.linears[:-1]:
