@@ -10,7 +10,7 @@ import sys
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # One thread per BLAS, OpenMP and TensorFlow pool, here and in the processes the tests start (set before
-# NumPy is imported). `make test` runs two workers on two cores, and the tests' matrices are small: the
+# NumPy is imported; PyTorch reads OMP_NUM_THREADS when it is imported, so no test sets its threads for speed). `make test` runs two workers on two cores, and the tests' matrices are small: the
 # libraries' own threads (one per core in each process) only spin waiting for each other. Measured on
 # 2 cores, 2026-12-03, busy core-seconds: tests/test_bench.py by itself 47 with the defaults, 34 with one
 # thread; tests/test_tf_net.py 29, 21.

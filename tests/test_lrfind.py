@@ -104,16 +104,11 @@ def test_the_notebooks_torch_settings_get_one_measured_direction(mnist_small):
 
     from ffnn import NeuralNetworkTorch
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        x, y = mnist_small[0][:400], mnist_small[1][:400]
-        data = TensorDataset(torch.from_numpy(x * 2 - 1).reshape(-1, 1, 28, 28), torch.from_numpy(y))
-        loader = DataLoader(data, batch_size=1, shuffle=True, generator=torch.Generator().manual_seed(1))
-        net = NeuralNetworkTorch([784, 128, 64, 10], epochs=3, learning_rate=1.5, batch_size=1)
-        history = net.fit(loader, verbose=0)
-    finally:
-        torch.set_num_threads(threads)
+    x, y = mnist_small[0][:400], mnist_small[1][:400]
+    data = TensorDataset(torch.from_numpy(x * 2 - 1).reshape(-1, 1, 28, 28), torch.from_numpy(y))
+    loader = DataLoader(data, batch_size=1, shuffle=True, generator=torch.Generator().manual_seed(1))
+    net = NeuralNetworkTorch([784, 128, 64, 10], epochs=3, learning_rate=1.5, batch_size=1)
+    history = net.fit(loader, verbose=0)
     test = history.lr_range_test
     assert test is not None and test["sample"] == 400 and test["held"] == 200
     low, high = test["recommended"]

@@ -40,21 +40,14 @@ def _id(case):
 @pytest.fixture(scope="module")
 def histories(mnist_small):
     """``{case id: {backend: History}}`` for every case, each model trained once."""
-    import torch
-
     x, y, xv, yv = mnist_small
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny matrices on shared cores: more threads only spin
-    try:
-        out = {}
-        for case in CASES:
-            config = TrainConfig(layer_sizes=(784, 16, 10), epochs=2, batch_size=25, seed=3, **case)
-            out[_id(case)] = {name: build(name, config, device="cpu").fit_arrays(x[:200], y[:200], xv[:100],
-                                                                                 yv[:100], verbose=0)
-                              for name in BACKENDS}
-        return out
-    finally:
-        torch.set_num_threads(threads)
+    out = {}
+    for case in CASES:
+        config = TrainConfig(layer_sizes=(784, 16, 10), epochs=2, batch_size=25, seed=3, **case)
+        out[_id(case)] = {name: build(name, config, device="cpu").fit_arrays(x[:200], y[:200], xv[:100],
+                                                                             yv[:100], verbose=0)
+                          for name in BACKENDS}
+    return out
 
 
 def test_the_matrix_covers_every_activation_schedule_and_shared_loss():

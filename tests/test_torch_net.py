@@ -27,15 +27,6 @@ def _torch():
     from ffnn.backends.torch_net import NeuralNetworkTorch
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread(_torch):
-    # Tiny matrices on shared cores: a second intra-op thread only adds spinning.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def numpy_backend():
     try:
         from ffnn.backends import numpy_net
